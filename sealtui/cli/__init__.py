@@ -1,0 +1,94 @@
+"""The `sealtui` command line.
+
+With no arguments it opens the terminal UI. Each command module exposes `register(subparsers)`, adding its
+parsers with `set_defaults(func=handler)`; a handler takes the parsed arguments and returns an exit code.
+Command modules import only the standard library at module level, so `sealtui inspect` stays fast and never
+imports Textual or the Alibaba SDK.
+
+Results go to stdout, everything else to stderr. Exit codes: 0 ok, 2 usage, 3 invalid input,
+4 verification failed, 5 KMS/provider failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from sealtui.cli import _io
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the full argument parser (shared by `main` and the tests)."""
+    from sealtui.cli import core_cmds, kms_cmds, sandbox_cmds
+
+    parser = argparse.ArgumentParser(
+        prog="sealtui",
+        description="Seal and inspect Confidential Containers sealed secrets. "
+        "Run with no arguments to open the terminal UI.",
+        epilog="exit codes: 0 ok, 2 usage, 3 invalid input, 4 verification failed, 5 KMS/provider failure",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    seal_subparsers = core_cmds.register(subparsers)
+    kms_cmds.register(subparsers)
+    kms_cmds.register_seal_envelope(seal_subparsers)
+    sandbox_cmds.register(subparsers)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sealtui")
+    except PackageNotFoundError:  # running from a source tree that was not installed
+        return "0+unknown"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI (or the TUI when there are no arguments) and return the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list:
+        return _run_tui()
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    func = getattr(args, "func", None)
+    if func is None:
+        # A command group given without its subcommand (e.g. `sealtui seal`).
+        sub = getattr(args, "_group_parser", parser)
+        sub.print_help(sys.stderr)
+        return _io.EXIT_USAGE
+    return run_handler(func, args)
+
+
+def run_handler(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
+    """Run one command handler, turning user-caused errors into a message and an exit code."""
+    from sealtui.core.errors import SealtuiError
+
+    try:
+        code = func(args)
+    except SealtuiError as e:
+        sys.stderr.write(f"sealtui: error: {e.message}\n")
+        if e.fix:
+            sys.stderr.write(f"  fix: {e.fix}\n")
+        return e.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("sealtui: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error worth a traceback.
+        return _io.EXIT_OK
+    return int(code or 0)
+
+
+def _run_tui() -> int:
+    from sealtui.app import run_app
+
+    return run_app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

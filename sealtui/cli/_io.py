@@ -1,0 +1,104 @@
+"""Small helpers shared by the CLI command modules: reading inputs, writing results, exit codes.
+
+Exit codes (documented in the README):
+    0 ok · 2 usage · 3 invalid input · 4 verification failed · 5 KMS/provider failure
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from sealtui.core.errors import InvalidInputError, UsageError
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_INVALID = 3
+EXIT_VERIFY = 4
+EXIT_PROVIDER = 5
+
+
+def add_input_arguments(parser: argparse.ArgumentParser, what: str = "the sealed secret") -> None:
+    """Add `[TEXT | -f FILE | -]` to a command: the text itself, a file, or standard input."""
+    parser.add_argument("text", nargs="?", metavar="TEXT", help=f"{what}, or - to read standard input")
+    parser.add_argument("-f", "--file", type=Path, metavar="FILE", help=f"read {what} from FILE")
+
+
+def read_input_text(args: argparse.Namespace, what: str = "a sealed secret") -> str:
+    """Return the text given as an argument, in a file (`-f`), or on standard input (`-`), unmodified."""
+    text: str | None = getattr(args, "text", None)
+    path: Path | None = getattr(args, "file", None)
+    if text is not None and path is not None:
+        raise UsageError("give either TEXT or -f FILE, not both")
+    if path is not None:
+        return read_text_file(path, what)
+    if text is None or text == "-":
+        if text is None and sys.stdin.isatty():
+            raise UsageError(f"no input: pass {what} as an argument, with -f FILE, or on standard input (-)")
+        return sys.stdin.read()
+    return text
+
+
+def read_text_file(path: Path, what: str) -> str:
+    """Read a UTF-8 text file, turning OS errors into a message naming the file."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInputError(f"{path}: no such file", fix=f"check the path of {what}") from None
+    except IsADirectoryError:
+        raise InvalidInputError(f"{path} is a directory", fix=f"give the file that holds {what}") from None
+    except PermissionError:
+        raise InvalidInputError(f"{path}: permission denied", fix="check the file's permissions") from None
+    except UnicodeDecodeError as e:
+        raise InvalidInputError(
+            f"{path} is not UTF-8 text (byte {e.start})", fix=f"give the file that holds {what}"
+        ) from None
+    except OSError as e:
+        raise InvalidInputError(f"{path}: {e.strerror}") from None
+
+
+def read_bytes_input(path: Path | None) -> bytes:
+    """Read plaintext bytes from a file or, when `path` is None or `-`, from standard input.
+
+    Plaintext is never taken from argv (it would land in shell history and `ps`).
+    """
+    if path is None or str(path) == "-":
+        if sys.stdin.isatty():
+            raise UsageError("no plaintext: give -f FILE or pipe it on standard input")
+        return sys.stdin.buffer.read()
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInputError(f"{path}: no such file", fix="check the path of the plaintext file") from None
+    except IsADirectoryError:
+        raise InvalidInputError(f"{path} is a directory", fix="give a file") from None
+    except PermissionError:
+        raise InvalidInputError(f"{path}: permission denied", fix="check the file's permissions") from None
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write `data` to a new file with mode 0600; never overwrite an existing file."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InvalidInputError(
+            f"{path} already exists", fix="choose another output path or remove the file first"
+        ) from None
+    except OSError as e:
+        raise InvalidInputError(f"{path}: {e.strerror}") from None
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def print_json(data: Any) -> None:
+    """Print `data` as indented JSON on stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def note(message: str) -> None:
+    """Print an informational message or warning on stderr (never stdout)."""
+    sys.stderr.write(message.rstrip("\n") + "\n")

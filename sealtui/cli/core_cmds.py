@@ -1,0 +1,171 @@
+"""CLI commands that need no KMS: inspect, verify, keygen, seal vault, manifest."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from sealtui.cli import _io
+
+
+def register(subparsers: Any) -> Any:
+    """Add the core commands; return the `seal` group's subparsers so KMS providers can add theirs."""
+    p = subparsers.add_parser("inspect", help="explain a sealed secret in any form, without any key",
+                              description="Decode a sealed secret, name its form, and say whether each consumer "
+                              "(CDH, CDH with verification skipped, the kata agent, the OpenAnolis CDH) accepts it.")
+    _io.add_input_arguments(p)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--jwk", type=Path, metavar="PUBLIC.json", help="verify the signature with this public JWK")
+    p.add_argument("--check", action="store_true",
+                   help="exit 3 when upstream CDH would reject it, 4 when the signature does not verify")
+    p.set_defaults(func=cmd_inspect)
+
+    p = subparsers.add_parser("verify", help="check a sealed secret's ES256 signature (exit 0 verified, 4 not)")
+    _io.add_input_arguments(p)
+    p.add_argument("--jwk", type=Path, required=True, metavar="PUBLIC.json", help="the public P-256 JWK")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_verify)
+
+    p = subparsers.add_parser("keygen", help="create a P-256 signing key pair (JWK files)")
+    p.add_argument("--kid", required=True, help="the key id: a file name CDH looks up, or a kbs:/// URI")
+    p.add_argument("--output-dir", type=Path, default=Path("."), help="where to write the files (default .)")
+    p.set_defaults(func=cmd_keygen)
+
+    seal = subparsers.add_parser("seal", help="seal a secret (vault, or envelope through a KMS)")
+    seal.set_defaults(_group_parser=seal)
+    seal_sub = seal.add_subparsers(dest="seal_type", metavar="TYPE")
+    p = seal_sub.add_parser("vault", help="seal a reference to a secret the provider holds (no KMS call)")
+    p.add_argument("--resource-uri", "--name", dest="name", required=True,
+                   help="kbs:///<repo>/<type>/<tag> (or the secret's name for a KMS provider)")
+    p.add_argument("--provider", default="kbs", choices=["kbs", "aliyun", "aws", "ehsm"])
+    p.add_argument("--provider-setting", action="append", default=[], metavar="KEY=VALUE",
+                   help="a provider_settings entry (repeatable), e.g. client_key_id=KAAP.…")
+    p.add_argument("--annotation", action="append", default=[], metavar="KEY=VALUE",
+                   help="an annotations entry (repeatable), e.g. version_stage=ACSCurrent")
+    add_signing_arguments(p)
+    p.set_defaults(func=cmd_seal_vault)
+
+    p = subparsers.add_parser("manifest", help="a Kubernetes Secret holding sealed values",
+                              description="Build a v1 Secret from KEY=SEALED pairs given with --key or, when "
+                              "none are given, read as lines from standard input.")
+    p.add_argument("--name", required=True, help="the Secret's name")
+    p.add_argument("--namespace", help="the Secret's namespace")
+    p.add_argument("--key", action="append", default=[], metavar="NAME=SEALED", help="a value (repeatable)")
+    p.add_argument("--data", action="store_true", help="write base64 `data` instead of `stringData`")
+    p.add_argument("--format", choices=["yaml", "kubectl", "pod", "all"], default="yaml",
+                   help="the Secret YAML, the kubectl command, the pod env/volume snippet, or all three")
+    p.set_defaults(func=cmd_manifest)
+    return seal_sub
+
+
+def add_signing_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--signing-jwk", type=Path, required=True, metavar="PRIVATE.json",
+                   help="the private P-256 JWK that signs the JWS (see `sealtui keygen`)")
+    p.add_argument("--signing-kid", help="the JWS kid (default: the JWK's kid)")
+    p.add_argument("--no-newline", action="store_true", help="print no newline after the sealed string")
+
+
+def load_signer(args: argparse.Namespace) -> Any:
+    from sealtui.core.jws import JwkSigner, load_jwk
+
+    return JwkSigner(load_jwk(args.signing_jwk), args.signing_kid)
+
+
+def emit_sealed(sealed: str, args: argparse.Namespace) -> None:
+    """Print a sealed string alone on stdout, with a newline unless --no-newline."""
+    sys.stdout.write(sealed if args.no_newline else sealed + "\n")
+    sys.stdout.flush()
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from sealtui.core.lint import inspect
+
+    text = _io.read_input_text(args)
+    report = inspect(text, args.jwk)
+    if args.json:
+        _io.print_json(report.to_dict())
+    else:
+        sys.stdout.write(report.render_text() + "\n")
+    if args.check:
+        if report.signature.verified is False:
+            return _io.EXIT_VERIFY
+        if report.verdicts["cdh"] == "rejected":
+            return _io.EXIT_INVALID
+    return _io.EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from sealtui.core.lint import inspect
+    from sealtui.core.verify import verify_sealed
+
+    text = _io.read_input_text(args)
+    sealed = verify_sealed(text, args.jwk)
+    report = inspect(text, args.jwk)
+    if args.json:
+        _io.print_json({"verified": True, "alg": sealed.alg, "kid": sealed.kid, "form": sealed.form.value,
+                        "cdh": report.verdicts["cdh"]})
+    else:
+        sys.stdout.write(f"verified: {sealed.alg} signature by kid {sealed.kid!r}\n")
+    for f in report.errors():
+        if "cdh" in f.consumers:
+            _io.note(f"warning: the signature holds, but upstream CDH would still reject it: {f.message}"
+                     + (f" (fix: {f.fix})" if f.fix else ""))
+    return _io.EXIT_OK
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from sealtui.core.jws import keygen
+    from sealtui.core.lint import key_location
+
+    files = keygen(args.kid, args.output_dir)
+    sys.stdout.write(f"{files.private_path}\n{files.public_path}\n")
+    _io.note(f"private key (mode 0600): {files.private_path}; keep it with whoever seals.")
+    _io.note(f"public key: {files.public_path}; provision it where CDH looks for kid {args.kid!r}: "
+             f"{key_location(args.kid)}")
+    return _io.EXIT_OK
+
+
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    from sealtui.core.manifest import parse_pairs
+
+    return parse_pairs(items) if items else {}
+
+
+def cmd_seal_vault(args: argparse.Namespace) -> int:
+    from sealtui.core.codec import encode_sealed
+    from sealtui.core.errors import InvalidInputError
+    from sealtui.core.lint import inspect
+    from sealtui.core.vault import PROVISION_NOTE, vault_payload
+
+    settings: dict[str, Any] = dict(_pairs(args.provider_setting, "--provider-setting"))
+    if args.provider == "aliyun" and "client_key_id" in settings:
+        settings.setdefault("client_type", "client_key")
+    payload = vault_payload(args.name, args.provider, settings, _pairs(args.annotation, "--annotation"))
+    sealed = encode_sealed(payload, load_signer(args))
+    errors = [f for f in inspect(sealed).errors() if "cdh-skip-verification" in f.consumers]
+    if errors:
+        raise InvalidInputError(f"CDH would reject this secret: {errors[0].message}", fix=errors[0].fix)
+    _io.note(PROVISION_NOTE.format(provider=args.provider, name=args.name))
+    emit_sealed(sealed, args)
+    return _io.EXIT_OK
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    from sealtui.core.manifest import build_manifest, parse_pairs
+
+    lines = args.key
+    if not lines:
+        if sys.stdin.isatty():
+            from sealtui.core.errors import UsageError
+
+            raise UsageError("no values: give --key NAME=SEALED or KEY=SEALED lines on standard input")
+        lines = sys.stdin.read().splitlines()
+    m = build_manifest(args.name, parse_pairs(lines), args.namespace, "data" if args.data else "stringData")
+    out = {"yaml": m.to_yaml(), "kubectl": m.kubectl_command() + "\n", "pod": m.pod_snippet()}
+    if args.format == "all":
+        sys.stdout.write(out["yaml"] + "---\n" + out["pod"] + "\n# or:\n# " + out["kubectl"])
+    else:
+        sys.stdout.write(out[args.format])
+    return _io.EXIT_OK
