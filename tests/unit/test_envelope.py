@@ -34,7 +34,8 @@ class LocalWrapper:
         return AESGCM(self.key).decrypt(encrypted_key[:12], encrypted_key[12:], None)
 
 
-@pytest.mark.parametrize("plaintext", [b"", b"hunter2", bytes(range(256)), os.urandom(1 << 20)])
+@pytest.mark.parametrize("plaintext", [b"", b"hunter2", bytes(range(256)), bytes(range(256)) * 4096],
+                         ids=["empty", "text", "all-bytes", "1MiB"])
 def test_seal_open_round_trip(plaintext):
     wrapper = LocalWrapper()
     assert isinstance(wrapper, KeyWrapper)

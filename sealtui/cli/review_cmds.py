@@ -1,0 +1,139 @@
+"""Reviewer commands: scan manifests, diff sealed values, re-sign legacy forms. No KMS involved."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from sealtui.cli import _io
+from sealtui.cli.core_cmds import add_signing_arguments, emit_sealed, load_signer
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "scan", help="find and check every sealed value in Kubernetes YAML/JSON files",
+        description="Find every sealed value in manifests (Secret data/stringData, env values, any string "
+        "starting with sealed.) and report its form, verdicts and findings. Exits 3 when any value would be "
+        "rejected by the chosen consumer, 4 when a signature fails: usable as a CI gate or pre-commit hook.")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or directories")
+    p.add_argument("--jwk", type=Path, metavar="PUBLIC.json", help="verify every signature with this key")
+    p.add_argument("--kid-map", type=Path, metavar="FILE", help="YAML/JSON map of kid to public JWK file")
+    p.add_argument("--consumer", default="cdh",
+                   choices=["cdh", "cdh-skip-verification", "kata-agent", "openanolis-cdh"],
+                   help="whose verdict gates the exit code (default cdh)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(func=cmd_scan)
+
+    p = subparsers.add_parser("diff", help="compare two sealed values or two manifests by metadata, never plaintext")
+    p.add_argument("a", help="a sealed string, or a file holding one or a manifest")
+    p.add_argument("b", help="a sealed string, or a file holding one or a manifest")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.add_argument("--all", action="store_true", help="show the fields that are the same too")
+    p.set_defaults(func=cmd_diff)
+
+    p = subparsers.add_parser(
+        "resign", help="turn a legacy or differently signed value into the canonical signed form",
+        description="Re-sign without decrypting anything: converts fake-jws, fake-jws-padded, legacy-base64, "
+        "bare-json and whitespace-damaged values; refuses when the payload itself is invalid.")
+    _io.add_input_arguments(p, "the sealed value")
+    p.add_argument("--manifest", type=Path, metavar="FILE", help="re-sign every sealed value in a manifest file")
+    p.add_argument("-o", "--output", type=Path, metavar="OUT",
+                   help="with --manifest: write the result here (new file, never overwritten; default stdout)")
+    add_signing_arguments(p)
+    p.set_defaults(func=cmd_resign)
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from sealtui.core.jws import load_jwk
+    from sealtui.core.scan import load_kid_map, scan, scan_result_json
+
+    jwk = load_jwk(args.jwk) if args.jwk else None
+    kid_map = load_kid_map(args.kid_map) if args.kid_map else None
+    result = scan(args.paths, jwk, kid_map)
+    if args.json:
+        sys.stdout.write(scan_result_json(result, args.consumer) + "\n")
+    else:
+        sys.stdout.write(render_scan(result, args.consumer))
+    for e in result.errors:
+        _io.note(f"sealtui: {e.file}: {e.message}")
+    if any(v.report.signature.verified is False for v in result.values):
+        return _io.EXIT_VERIFY
+    if result.rejected(args.consumer) or result.errors:
+        return _io.EXIT_INVALID
+    return _io.EXIT_OK
+
+
+def render_scan(result: Any, consumer: str) -> str:
+    lines = []
+    for v in result.values:
+        r = v.report
+        verdict = r.verdicts[consumer]
+        sig = {True: "verified", False: "BAD SIGNATURE", None: ""}[r.signature.verified]
+        lines.append(f"{v.file}:{v.line}  {v.resource}  {v.path}  {r.form}  {consumer}={verdict}  {sig}".rstrip())
+        for f in r.findings:
+            if f.severity != "info":
+                lines.append(f"    {f.severity}: {f.code}: {f.message}")
+    rejected = len(result.rejected(consumer))
+    lines.append(f"{len(result.values)} sealed value(s) in {result.files} file(s); {rejected} rejected by {consumer}")
+    return "\n".join(lines) + "\n"
+
+
+def _text_arg(value: str) -> str:
+    p = Path(value)
+    if not value.lstrip().lower().startswith(("sealed.", "{")) and p.exists():
+        return _io.read_text_file(p, "a sealed value or manifest")
+    return value
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from sealtui.core.diff import diff_manifests, diff_values
+
+    a, b = _text_arg(args.a), _text_arg(args.b)
+    is_manifest = all("kind:" in t or '"kind"' in t for t in (a, b))
+    if is_manifest:
+        entries = diff_manifests(a, b)
+        if args.json:
+            _io.print_json([{"key": e.key, "status": e.status,
+                             "fields": [{"field": r.field, "a": r.a, "b": r.b} for r in e.rows
+                                        if args.all or not r.same]} for e in entries])
+        else:
+            for e in entries:
+                sys.stdout.write(f"{e.status:<8} {e.key}\n")
+                for r in e.rows:
+                    if args.all or not r.same:
+                        sys.stdout.write(f"           {r.field}: {r.a!r} -> {r.b!r}\n")
+        return _io.EXIT_OK if all(e.status == "same" for e in entries) else 1
+    rows = diff_values(a, b)
+    if args.json:
+        _io.print_json([{"field": r.field, "a": r.a, "b": r.b, "same": r.same} for r in rows])
+    else:
+        width = max(len(r.field) for r in rows)
+        for r in rows:
+            if args.all or not r.same:
+                mark = " " if r.same else "≠"
+                sys.stdout.write(f"{mark} {r.field:<{width}}  {r.a!r:<40}  {r.b!r}\n")
+    return _io.EXIT_OK if all(r.same for r in rows) else 1
+
+
+def cmd_resign(args: argparse.Namespace) -> int:
+    from sealtui.core.resign import resign, resign_manifest
+
+    signer = load_signer(args)
+    if args.manifest:
+        text = _io.read_text_file(args.manifest, "a manifest")
+        new_text, done = resign_manifest(text, signer)
+        for where, r in done:
+            _io.note(f"{where}: " + "; ".join(r.changes))
+        _io.note(f"re-signed {len(done)} value(s)")
+        if args.output:
+            _io.write_private_file(args.output, new_text.encode("utf-8"))
+        else:
+            sys.stdout.write(new_text)
+        return _io.EXIT_OK
+    r = resign(_io.read_input_text(args, "a sealed value"), signer)
+    for change in r.changes:
+        _io.note(f"resign: {change}")
+    emit_sealed(r.sealed, args)
+    return _io.EXIT_OK

@@ -1,0 +1,211 @@
+"""Find every sealed value in Kubernetes YAML/JSON files and inspect each one.
+
+Walks Secret `data` (base64) and `stringData`, container `env[].value`, and any other string that starts
+with `sealed.` (after whitespace, in any case: a near miss is a finding too), through multi-document YAML and
+`List` kinds. Each value is reported with its file, document, key path and line.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sealtui.core.errors import InvalidInputError
+from sealtui.core.jws import Jwk, load_jwk
+from sealtui.core.lint import inspect
+from sealtui.core.report import InspectionReport
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass
+class ScannedValue:
+    """One sealed value found in a manifest."""
+
+    file: str
+    document: int
+    """0-based index of the YAML document in the file."""
+    path: str
+    """Where in the document, e.g. `spec.template.spec.containers[0].env[1].value`."""
+    line: int | None
+    """1-based line of the value in the file."""
+    encoding: str
+    """`plain`, or `base64` for a Secret's `data`."""
+    value: str
+    report: InspectionReport
+    resource: str = ""
+    """`Kind/name` of the object holding it."""
+    span: tuple[int, int] | None = None
+    """Character offsets of the scalar in the file, so a tool can rewrite exactly it."""
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.report
+        return {"file": self.file, "document": self.document, "resource": self.resource, "path": self.path,
+                "line": self.line, "encoding": self.encoding, "form": r.form, "verdicts": r.verdicts,
+                "signature": {"kid": r.signature.kid, "verified": r.signature.verified},
+                "findings": r.to_dict()["findings"]}
+
+
+@dataclass
+class ScanError:
+    file: str
+    message: str
+
+
+@dataclass
+class ScanResult:
+    values: list[ScannedValue] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    files: int = 0
+
+    def rejected(self, consumer: str = "cdh") -> list[ScannedValue]:
+        return [v for v in self.values if v.report.verdicts.get(consumer) == "rejected"]
+
+    def to_dict(self, consumer: str = "cdh") -> dict[str, Any]:
+        return {"files": self.files, "values": [v.to_dict() for v in self.values],
+                "errors": [{"file": e.file, "message": e.message} for e in self.errors],
+                "rejected": len(self.rejected(consumer)), "consumer": consumer}
+
+
+def iter_manifest_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """The manifest files under `paths` (files given explicitly are taken whatever their suffix)."""
+    for p in map(Path, paths):
+        if p.is_dir():
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if name.endswith(MANIFEST_SUFFIXES):
+                        yield Path(root) / name
+        elif p.exists():
+            yield p
+        else:
+            raise InvalidInputError(f"{p}: no such file or directory", fix="check the path to scan")
+
+
+def load_kid_map(path: str | os.PathLike[str]) -> dict[str, Jwk]:
+    """A JSON or YAML mapping `kid → public JWK file` (relative paths are relative to the map file)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise InvalidInputError(f"{p}: cannot read the kid map ({e.strerror})") from None
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise InvalidInputError(f"{p}: not YAML/JSON ({e})",
+                                fix="write one `kid: path/to/public.json` per line") from None
+    if not isinstance(data, Mapping):
+        raise InvalidInputError(f"{p}: the kid map must be a mapping of kid to public JWK file")
+    return {str(kid): load_jwk(value if isinstance(value, Mapping) else p.parent / str(value))
+            for kid, value in data.items()}
+
+
+def scan(paths: Iterable[str | os.PathLike[str]], jwk: Jwk | None = None,
+         kid_map: Mapping[str, Jwk] | None = None) -> ScanResult:
+    """Scan files and directories; a file that cannot be read or parsed is reported, not raised."""
+    result = ScanResult()
+    for path in iter_manifest_files(paths):
+        result.files += 1
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            result.errors.append(ScanError(str(path), f"cannot read it: {e}"))
+            continue
+        try:
+            found = list(scan_text(text, str(path)))
+        except InvalidInputError as e:
+            result.errors.append(ScanError(str(path), e.message))
+            continue
+        for v in found:
+            key = (kid_map or {}).get(v.report.signature.kid or "") or jwk
+            if key is not None:
+                v.report = inspect(v.value, key)
+            result.values.append(v)
+    return result
+
+
+def scan_text(text: str, file: str = "<text>") -> Iterator[ScannedValue]:
+    """Sealed values in one YAML/JSON text (multi-document YAML allowed)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        documents = list(yaml.compose_all(text, Loader=loader))
+    except yaml.YAMLError as e:
+        raise InvalidInputError(f"not valid YAML/JSON: {str(e).splitlines()[0]}") from None
+    for index, node in enumerate(documents):
+        if node is not None:
+            yield from _walk_object(node, file, index, "")
+
+
+def _scalar(node: Any) -> Any:
+    import yaml
+
+    return node.value if isinstance(node, yaml.ScalarNode) else None
+
+
+def _items(node: Any) -> dict[str, Any]:
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(k.value): v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+
+
+def _walk_object(node: Any, file: str, doc: int, prefix: str) -> Iterator[ScannedValue]:
+    """Walk a Kubernetes object (or a List of them), knowing which object a value belongs to."""
+    import yaml
+
+    fields = _items(node)
+    kind = _scalar(fields.get("kind"))
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(fields.get("items"), yaml.SequenceNode):
+        for i, item in enumerate(fields["items"].value):
+            yield from _walk_object(item, file, doc, f"{prefix}items[{i}].")
+        return
+    name = _scalar(_items(fields.get("metadata")).get("name"))
+    resource = f"{kind or '?'}/{name or '?'}"
+    for key, value in fields.items():
+        yield from _walk(value, file, doc, f"{prefix}{key}", resource, kind == "Secret" and key == "data")
+    if not fields:
+        yield from _walk(node, file, doc, prefix.rstrip("."), resource, False)
+
+
+def _walk(node: Any, file: str, doc: int, path: str, resource: str, base64_data: bool) -> Iterator[ScannedValue]:
+    import yaml
+
+    if isinstance(node, yaml.ScalarNode):
+        value, encoding = node.value, "plain"
+        if base64_data:
+            try:
+                value = base64.b64decode(node.value, validate=True).decode("utf-8")
+                encoding = "base64"
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                return  # not base64 text: not a sealed value either
+        if _looks_sealed(value):
+            yield ScannedValue(file, doc, path or "(document)", node.start_mark.line + 1, encoding, value,
+                               inspect(value), resource, (node.start_mark.index, node.end_mark.index))
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = str(k.value) if isinstance(k, yaml.ScalarNode) else "?"
+            # Only the direct values of a Secret's `data` map are base64.
+            yield from _walk(v, file, doc, f"{path}.{key}" if path else key, resource, base64_data)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _walk(item, file, doc, f"{path}[{i}]", resource, False)
+
+
+def _looks_sealed(value: str) -> bool:
+    head = value.lstrip()[:7].lower()
+    return head == "sealed."
+
+
+def scan_result_json(result: ScanResult, consumer: str = "cdh") -> str:
+    return json.dumps(result.to_dict(consumer), indent=2, ensure_ascii=False)
