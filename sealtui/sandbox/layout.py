@@ -1,0 +1,74 @@
+"""Where a sandbox instance keeps each file under its root directory (one place for every path)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Layout"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The files of one instance. Everything is mode 0600, directories 0700."""
+
+    root: Path
+
+    @property
+    def database(self) -> Path:
+        """SQLite state (`objects`, `read_access`, …)."""
+        return self.root / "sandbox.db"
+
+    @property
+    def pki_dir(self) -> Path:
+        """CA and server certificates and keys."""
+        return self.root / "pki"
+
+    @property
+    def root_ca_cert(self) -> Path:
+        return self.pki_dir / "root-ca.pem"
+
+    @property
+    def root_ca_key(self) -> Path:
+        return self.pki_dir / "root-ca-key.pem"
+
+    @property
+    def intermediate_ca_cert(self) -> Path:
+        return self.pki_dir / "intermediate-ca.pem"
+
+    @property
+    def intermediate_ca_key(self) -> Path:
+        return self.pki_dir / "intermediate-ca-key.pem"
+
+    @property
+    def server_chain(self) -> Path:
+        """Server leaf + intermediate (what the TLS handshake sends)."""
+        return self.pki_dir / "server.pem"
+
+    @property
+    def server_key(self) -> Path:
+        return self.pki_dir / "server-key.pem"
+
+    @property
+    def credentials_dir(self) -> Path:
+        """Exactly the files CDH reads in the guest."""
+        return self.root / "credentials"
+
+    def client_key_file(self, key_id: str) -> Path:
+        return self.credentials_dir / f"clientKey_{key_id}.json"
+
+    def password_file(self, key_id: str) -> Path:
+        return self.credentials_dir / f"password_{key_id}.json"
+
+    def ca_file(self, instance_id: str) -> Path:
+        return self.credentials_dir / f"PrivateKmsCA_{instance_id}.pem"
+
+    @property
+    def serve_json(self) -> Path:
+        """The endpoint the running (or last) server bound, for `status` and test fixtures."""
+        return self.root / "serve.json"
+
+    @property
+    def serve_lock(self) -> Path:
+        """Held (flock) by the serving process: tells `status` whether a server runs."""
+        return self.root / "serve.lock"

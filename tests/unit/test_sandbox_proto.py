@@ -1,0 +1,32 @@
+"""The sandbox's protobuf descriptors against the SDK's own `api_pb2`, field by field."""
+
+from __future__ import annotations
+
+import pytest
+
+from sealtui.sandbox import proto
+
+api_pb2 = pytest.importorskip("openapi_util.protobuf.api_pb2")
+
+
+def _fields(descriptor) -> list[tuple[str, int, int, int]]:
+    return sorted((f.name, f.number, f.type, f.label) for f in descriptor.fields)
+
+
+def test_every_sdk_message_is_defined_with_the_same_fields():
+    sdk_messages = api_pb2.DESCRIPTOR.message_types_by_name
+    assert set(sdk_messages) == set(proto.MESSAGES)
+    for name, sdk_desc in sdk_messages.items():
+        assert _fields(proto.MESSAGES[name].DESCRIPTOR) == _fields(sdk_desc), name
+
+
+def test_private_pool_does_not_clash_with_the_sdk():
+    # Both sets of classes coexist in one process and interoperate on the wire.
+    ours = proto.MESSAGES["GetSecretValueResponse"].DESCRIPTOR
+    assert ours.full_name != api_pb2.GetSecretValueResponse.DESCRIPTOR.full_name
+    data = proto.serialize("GetSecretValueResponse", SecretName="n", VersionStages=["ACSCurrent", "x"])
+    theirs = api_pb2.GetSecretValueResponse()
+    theirs.ParseFromString(data)
+    assert theirs.SecretName == "n" and list(theirs.VersionStages) == ["ACSCurrent", "x"]
+    back = proto.parse("VerifyResponse", api_pb2.VerifyResponse(Value=True, KeyId="k").SerializeToString())
+    assert back.Value is True and back.KeyId == "k"
