@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sealtui.core.b64 import Base64Problem, b64_lenient_decode, b64std_decode, b64url_decode, looks_padded_std
 from sealtui.core.errors import InvalidInputError
 from sealtui.core.jws import sign_compact
 from sealtui.core.keywrap import Signer
-from sealtui.core.models import EnvelopePayload, VaultPayload, payload_from_dict
+
+if TYPE_CHECKING:  # pydantic models cost ~60 ms to build; `inspect` never needs them
+    from sealtui.core.models import EnvelopePayload, VaultPayload
 
 PREFIX = "sealed."
 FAKE_HEADER = "fakejwsheader"
@@ -244,6 +246,8 @@ def parse_sealed(text: str) -> SealedSecret:
         raise InvalidInputError(f"malformed sealed secret: {pr}", fix=pr.fix)
     if d.form in (Form.SIGNED_JWS, Form.JWS_WITHOUT_PREFIX) and not isinstance(d.header, dict):
         raise InvalidInputError("malformed sealed secret: the JWS header is not a JSON object")
+    from sealtui.core.models import payload_from_dict
+
     payload = payload_from_dict(d.payload)
     return SealedSecret(
         form=d.form, payload=payload, header=d.header if isinstance(d.header, dict) else None,

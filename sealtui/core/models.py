@@ -14,11 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from sealtui.core.errors import InvalidInputError
 
-SUPPORTED_VERSION = "0.1.0"
-"""The only payload `version` CDH accepts at unseal."""
+from sealtui.core.spec import SUPPORTED_VERSION, WRAP_TYPES
 
-WRAP_TYPES = ("A256GCM", "A256CTR")
-"""The `wrap_type` values CDH knows; only A256GCM is authenticated."""
+__all__ = ["SUPPORTED_VERSION", "WRAP_TYPES", "EnvelopePayload", "SealedPayload", "VaultPayload",
+           "payload_from_dict"]
 
 
 class _Payload(BaseModel):

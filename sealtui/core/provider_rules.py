@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sealtui.core.b64 import Base64Problem, b64std_decode
-from sealtui.core.models import SUPPORTED_VERSION, WRAP_TYPES
+from sealtui.core.spec import SUPPORTED_VERSION, WRAP_TYPES
 from sealtui.core.report import Severity
 
 PAYLOAD_CONSUMERS = ("cdh", "cdh-skip-verification", "openanolis-cdh")
