@@ -22,7 +22,7 @@ __all__ = ["build_parser", "main"]
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full argument parser (shared by `main` and the tests)."""
-    from sealtui.cli import core_cmds, kms_cmds, sandbox_cmds
+    from sealtui.cli import core_cmds, kms_cmds, review_cmds, sandbox_cmds, serve_cmds
 
     parser = argparse.ArgumentParser(
         prog="sealtui",
@@ -30,13 +30,26 @@ def build_parser() -> argparse.ArgumentParser:
         "Run with no arguments to open the terminal UI.",
         epilog="exit codes: 0 ok, 2 usage, 3 invalid input, 4 verification failed, 5 KMS/provider failure",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     seal_subparsers = core_cmds.register(subparsers)
     kms_cmds.register(subparsers)
     kms_cmds.register_seal_envelope(seal_subparsers)
+    review_cmds.register(subparsers)
+    serve_cmds.register(subparsers)
     sandbox_cmds.register(subparsers)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """`--version`, looked up only when asked: importlib.metadata alone costs ~45 ms of every start."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        sys.stdout.write(f"sealtui {_version()}\n")
+        parser.exit()
 
 
 def _version() -> str:

@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from sealtui.core.errors import InvalidInputError
-
 from sealtui.core.spec import SUPPORTED_VERSION, WRAP_TYPES
 
 __all__ = ["SUPPORTED_VERSION", "WRAP_TYPES", "EnvelopePayload", "SealedPayload", "VaultPayload",

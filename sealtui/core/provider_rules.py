@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from sealtui.core.b64 import Base64Problem, b64std_decode
-from sealtui.core.spec import SUPPORTED_VERSION, WRAP_TYPES
 from sealtui.core.report import Severity
+from sealtui.core.spec import SUPPORTED_VERSION, WRAP_TYPES
 
 PAYLOAD_CONSUMERS = ("cdh", "cdh-skip-verification", "openanolis-cdh")
 """The consumers that parse and unseal the payload."""

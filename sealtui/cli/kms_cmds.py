@@ -1,0 +1,272 @@
+"""CLI commands that talk to a KMS or handle its credentials: `unseal`, `credentials …`, `seal envelope`.
+
+Only the standard library is imported here at module level: the SDK (0.3–0.5 s to import) and the core are
+imported inside the handlers. Plaintext is never taken from argv, and goes to stdout only when asked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from sealtui.cli import _io
+
+__all__ = ["register", "register_seal_envelope"]
+
+GUEST_DIR = "/run/confidential-containers/cdh/kbs/kms-credential/aliyun/"
+
+
+def _add_endpoint(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--endpoint",
+        metavar="HOST:PORT",
+        help="the KMS instance endpoint (default <kms_instance_id>.cryptoservice.kms.aliyuncs.com)",
+    )
+
+
+def _add_explicit_files(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--client-key-file", type=Path, metavar="F", help="clientKey_<id>.json / ClientKeyContent.json")
+    p.add_argument("--password-file", type=Path, metavar="P", help="the client key's password (JSON or raw text)")
+    p.add_argument("--cert-path", type=Path, metavar="C", help="the instance CA bundle PrivateKmsCA_<id>.pem")
+    p.add_argument("--kms-instance-id", metavar="I", help="default: from the CA file name or the client key")
+
+
+def register(subparsers: Any) -> None:
+    """Add `unseal` and `credentials {check,export-guest-bundle}`."""
+    p = subparsers.add_parser(
+        "unseal",
+        help="decrypt an envelope sealed secret through the KMS",
+        description="Verify (or explicitly skip verifying) a sealed secret, then unwrap its "
+        "data key through the KMS and decrypt it, as CDH does in the guest.",
+    )
+    _io.add_input_arguments(p)
+    p.add_argument(
+        "--credentials-dir",
+        type=Path,
+        required=True,
+        metavar="D",
+        help="directory with the client key, its password and the CA bundle",
+    )
+    _add_endpoint(p)
+    verify = p.add_mutually_exclusive_group(required=True)
+    verify.add_argument("--jwk", type=Path, metavar="PUBLIC.json", help="verify the signature with this JWK first")
+    verify.add_argument("--skip-verification", action="store_true", help="do not check the signature")
+    p.add_argument("-o", "--output", metavar="OUT", help="write the plaintext to OUT (mode 0600, never overwrites)")
+    p.add_argument("--stdout", action="store_true", help="write the plaintext to standard output")
+    p.set_defaults(func=cmd_unseal)
+
+    creds = subparsers.add_parser("credentials", help="check or export KMS client-key credentials")
+    creds.set_defaults(_group_parser=creds)
+    sub = creds.add_subparsers(dest="credentials_command", metavar="COMMAND")
+    p = sub.add_parser("check", help="check the credential files in a directory (exit 3 on any error)")
+    p.add_argument("directory", type=Path, metavar="DIR")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "--connect",
+        action="store_true",
+        help="also connect: reachability, TLS trust, client key, and permission for --key-id",
+    )
+    p.add_argument("--key-id", metavar="K", help="with --connect: a key to check permission for")
+    _add_endpoint(p)
+    p.set_defaults(func=cmd_credentials_check)
+
+    p = sub.add_parser("export-guest-bundle", help="write the files CDH reads in the guest, under its names")
+    p.add_argument("--credentials-dir", type=Path, metavar="D", help="take the files from this directory")
+    _add_explicit_files(p)
+    p.add_argument("--output-dir", type=Path, required=True, metavar="O", help="where to write (files mode 0600)")
+    p.set_defaults(func=cmd_export_guest_bundle)
+
+
+def register_seal_envelope(seal_subparsers: Any) -> None:
+    """Add `envelope` under the `seal` group."""
+    from sealtui.cli.core_cmds import add_signing_arguments
+
+    p = seal_subparsers.add_parser(
+        "envelope",
+        help="seal data: AES-256-GCM, the data key wrapped by the KMS",
+        description="Read the plaintext from -f FILE or standard input (never from "
+        "the command line) and print the sealed string alone on stdout.",
+    )
+    p.add_argument("source", nargs="?", metavar="-", help="read the plaintext from standard input (the default)")
+    p.add_argument("-f", "--file", type=Path, metavar="FILE", help="read the plaintext from FILE")
+    p.add_argument("--provider", default="aliyun", choices=["aliyun"], help="the KMS provider (default aliyun)")
+    p.add_argument("--key-id", required=True, metavar="K", help="key-…, alias/<name> or an alibabakms:// URI")
+    p.add_argument("--credentials-dir", type=Path, metavar="D", help="directory with the credential files")
+    _add_explicit_files(p)
+    _add_endpoint(p)
+    add_signing_arguments(p)
+    p.set_defaults(func=cmd_seal_envelope)
+
+
+def _load_credentials(args: argparse.Namespace) -> Any:
+    """The credentials from --credentials-dir or from the explicit-files options (exactly one form)."""
+    from sealtui.core import credentials as cr
+    from sealtui.core.errors import UsageError
+
+    explicit = [args.client_key_file, args.password_file, args.cert_path]
+    if args.credentials_dir is not None:
+        if any(x is not None for x in [*explicit, args.kms_instance_id]):
+            raise UsageError(
+                "give either --credentials-dir or the --client-key-file/--password-file/--cert-path options, not both"
+            )
+        return cr.find_credentials(args.credentials_dir)
+    if None in explicit:
+        raise UsageError(
+            "no credentials", fix="give --credentials-dir D, or --client-key-file, --password-file and --cert-path"
+        )
+    return cr.load_credentials(args.client_key_file, args.password_file, args.cert_path, args.kms_instance_id)
+
+
+def cmd_seal_envelope(args: argparse.Namespace) -> int:
+    """`sealtui seal envelope`: print the sealed string alone on stdout."""
+    from sealtui.cli.core_cmds import emit_sealed, load_signer
+    from sealtui.core.codec import encode_sealed
+    from sealtui.core.envelope import seal_envelope
+    from sealtui.core.errors import InvalidInputError, UsageError
+    from sealtui.core.keyref import parse_key_ref
+    from sealtui.core.lint import inspect
+
+    if args.source not in (None, "-"):
+        raise UsageError(
+            "plaintext is never taken from the command line (it would land in shell history)",
+            fix="give -f FILE, or pipe it on standard input",
+        )
+    if args.source == "-" and args.file is not None:
+        raise UsageError("give either -f FILE or -, not both")
+    key = parse_key_ref(args.key_id)
+    signer = load_signer(args)  # before any KMS call: a bad signing key should cost nothing
+    creds = _load_credentials(args)
+    plaintext = _io.read_bytes_input(args.file)
+    from sealtui.providers.aliyun import AliyunKms
+
+    kms = AliyunKms(creds, key, endpoint=args.endpoint)
+    sealed = encode_sealed(seal_envelope(plaintext, kms), signer)
+    errors = [f for f in inspect(sealed).errors() if "cdh-skip-verification" in f.consumers]
+    if errors:
+        raise InvalidInputError(f"CDH would reject this secret: {errors[0].message}", fix=errors[0].fix)
+    emit_sealed(sealed, args)
+    return _io.EXIT_OK
+
+
+def _credentials_for_payload(directory: Path, settings: dict[str, Any]) -> Any:
+    """Prefer the client key the secret names; another client key of the instance may be allowed too."""
+    from sealtui.core import credentials as cr
+
+    cid = settings.get("client_key_id")
+    named = [f for f in cr.discover_credentials(directory) if f.role == "client_key" and f.name_id == cid]
+    if cid and named:
+        return cr.find_credentials(directory, cid)
+    creds = cr.find_credentials(directory)
+    if cid and creds.client_key.key_id != cid:
+        _io.note(f"note: the secret names client key {cid}; using {creds.client_key.key_id} from {directory}")
+    return creds
+
+
+def cmd_unseal(args: argparse.Namespace) -> int:
+    """`sealtui unseal`: verify (or skip), unwrap through the KMS, decrypt, write where asked."""
+    from sealtui.core.codec import parse_sealed
+    from sealtui.core.envelope import open_envelope
+    from sealtui.core.errors import InvalidInputError, UsageError
+    from sealtui.core.models import EnvelopePayload
+
+    to_stdout = args.stdout or args.output == "-"
+    if args.stdout and args.output not in (None, "-"):
+        raise UsageError("give either -o OUT or --stdout, not both")
+    if not to_stdout and not args.output:
+        raise UsageError("say where the plaintext goes", fix="give -o FILE (mode 0600) or --stdout")
+    raw = _io.read_input_text(args, "a sealed secret")
+    text = raw.strip()
+    if text != raw:
+        _io.note("note: ignored whitespace around the sealed string (CDH with verification would reject it)")
+    sealed = parse_sealed(text)
+    if args.jwk is not None:
+        from sealtui.core.verify import verify_sealed
+
+        verify_sealed(sealed, args.jwk)
+        _io.note(f"signature verified with {args.jwk} (kid {sealed.kid!r})")
+    else:
+        _io.note("warning: the signature was NOT verified (--skip-verification)")
+    payload = sealed.payload
+    if not isinstance(payload, EnvelopePayload):
+        raise InvalidInputError(
+            f"this is a vault secret: it holds no ciphertext, only the name {payload.name!r}",
+            fix=f"fetch the secret from provider {payload.provider!r} itself",
+        )
+    if payload.provider != "aliyun":
+        raise InvalidInputError(
+            f"provider {payload.provider!r} is not supported for unsealing", fix="sealtui unseals aliyun envelopes"
+        )
+    creds = _credentials_for_payload(args.credentials_dir, dict(payload.provider_settings or {}))
+    from sealtui.providers.aliyun import AliyunKms
+
+    plaintext = open_envelope(payload, AliyunKms(creds, endpoint=args.endpoint))
+    if to_stdout:
+        sys.stdout.buffer.write(plaintext)
+        sys.stdout.flush()
+    else:
+        _io.write_private_file(Path(args.output), plaintext)
+        _io.note(f"plaintext written to {args.output} (mode 0600)")
+    return _io.EXIT_OK
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    for r in rows:
+        where = " ".join(x for x in (r.get("file") or "-", f"[{r['role']}]", r.get("naming") or "") if x)
+        sys.stdout.write(f"{r['status'].upper():8} {where}: {r['message']}\n")
+        if r.get("fix") and r["status"] != "ok":
+            sys.stdout.write(f"{'':8} fix: {r['fix']}\n")
+
+
+def cmd_credentials_check(args: argparse.Namespace) -> int:
+    """`sealtui credentials check DIR`: a table (or JSON) of every file; exit 3 on errors, 5 on --connect."""
+    from dataclasses import asdict
+
+    from sealtui.core.credentials import check_credentials, find_credentials
+    from sealtui.core.errors import SealtuiError
+
+    report = check_credentials(args.directory)
+    out: dict[str, Any] = report.to_dict()
+    code = _io.EXIT_INVALID if report.has_errors else _io.EXIT_OK
+    if args.connect and not report.has_errors:
+        from sealtui.providers.aliyun import AliyunKms
+
+        try:
+            kms = AliyunKms(find_credentials(args.directory), args.key_id, endpoint=args.endpoint)
+            conn = kms.check_connection()
+            out["connection"] = {"endpoint": conn.endpoint, "ok": conn.ok, "steps": [asdict(s) for s in conn.steps]}
+            code = _io.EXIT_OK if conn.ok else _io.EXIT_PROVIDER
+        except SealtuiError as e:  # e.g. several client keys: say so in the report rather than abort it
+            out["connection"] = {"ok": False, "steps": [], "error": e.message, "fix": e.fix}
+            code = e.exit_code
+    if args.json:
+        _io.print_json(out)
+        return code
+    _print_table(out["items"])
+    conn_out = out.get("connection")
+    if conn_out:
+        sys.stdout.write(f"connection to {conn_out.get('endpoint', '?')}:\n")
+        if conn_out.get("error"):
+            sys.stdout.write(f"ERROR    {conn_out['error']}\n")
+        _print_table([{**s, "file": s["name"], "role": "connect", "naming": ""} for s in conn_out["steps"]])
+    return code
+
+
+def cmd_export_guest_bundle(args: argparse.Namespace) -> int:
+    """`sealtui credentials export-guest-bundle`: print the paths written, one per line."""
+    from sealtui.core.credentials import export_guest_bundle
+
+    creds = _load_credentials(args)
+    assert creds.client_key.source_path is not None and creds.password_file is not None
+    written = export_guest_bundle(
+        args.output_dir,
+        client_key_file=creds.client_key.source_path,
+        password_file=creds.password_file,
+        ca_file=creds.ca_file,
+        kms_instance_id=creds.kms_instance_id,
+    )
+    for path in written:
+        sys.stdout.write(f"{path}\n")
+    _io.note(f"copy these into the guest's {GUEST_DIR} (or $ALIYUN_IN_GUEST_KEY_PATH); they are mode 0600")
+    return _io.EXIT_OK

@@ -1,0 +1,571 @@
+"""Alibaba KMS-instance credential files: find them, load them, check them, export the in-guest bundle.
+
+A KMS instance is reached with a *client key* (a JSON file holding a PKCS#12), its password, and the
+instance's CA bundle. Two namings exist (DESIGN §3.2, §4):
+
+- **cdh**: what CDH reads in the guest: `clientKey_<id>.json`, `password_<id>.json` (raw text, `trim_end`),
+  `PrivateKmsCA_<kms_instance_id>.pem`. The console downloads the client key under the same name.
+- **console**: other names the Alibaba console and its docs use: `clientKey_<id>_Password.txt`,
+  `ClientKeyContent.json`, `ClientKeyPassword.json`; passwords as JSON `{"ClientKeyPassword": …}` or raw text.
+
+The PKCS#12 is parsed here with `cryptography` (never by the SDK, which re-parses the key on every request).
+No SDK and no network code in this module.
+
+Example:
+    >>> creds = find_credentials(Path("~/kms").expanduser())      # doctest: +SKIP
+    >>> creds.client_key.key_id, creds.kms_instance_id             # doctest: +SKIP
+    ('KAAP.…', 'kst-…')
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from sealtui.core.errors import CredentialError, UsageError
+
+__all__ = [
+    "AliyunCredentials",
+    "CheckItem",
+    "CheckReport",
+    "ClientKey",
+    "CredentialFile",
+    "PasswordFile",
+    "check_credentials",
+    "discover_credentials",
+    "export_guest_bundle",
+    "find_credentials",
+    "guest_bundle_names",
+    "load_ca_bundle",
+    "load_client_key",
+    "load_credentials",
+    "read_password_file",
+]
+
+Role = Literal["client_key", "password", "ca_bundle"]
+Naming = Literal["cdh", "console", "other"]
+Status = Literal["ok", "warning", "error"]
+
+EXPIRY_WARNING = timedelta(days=30)
+"""Certificates expiring within this window get a warning."""
+
+# (pattern, role, naming); the first match wins, so the console's `clientKey_<id>_Password.txt` comes before
+# the CDH `clientKey_<id>.json` it would otherwise never be confused with anyway.
+_PATTERNS: list[tuple[re.Pattern[str], Role, Naming]] = [
+    (re.compile(r"clientKey_(?P<id>.+)_Password\.txt"), "password", "console"),
+    (re.compile(r"clientKey_(?P<id>.+)\.json"), "client_key", "cdh"),
+    (re.compile(r"password_(?P<id>.+)\.json"), "password", "cdh"),
+    (re.compile(r"password_(?P<id>.+)\.txt"), "password", "other"),
+    (re.compile(r"ClientKeyContent\.json"), "client_key", "console"),
+    (re.compile(r"ClientKeyPassword\.(json|txt)"), "password", "console"),
+    (re.compile(r"PrivateKmsCA_(?P<id>.+)\.pem"), "ca_bundle", "cdh"),
+    (re.compile(r"ca\.pem"), "ca_bundle", "other"),
+]
+_CN_INSTANCE = re.compile(r"(?P<id>.+)-client")
+
+
+@dataclass(frozen=True)
+class CredentialFile:
+    """A file recognised by its name as one of the credential files."""
+
+    path: Path
+    role: Role
+    naming: Naming
+    """`cdh` (the name CDH reads), `console` (a console/doc name CDH does not read) or `other`."""
+    name_id: str | None
+    """The id in the name: the client key id (client key, password) or the KMS instance id (CA bundle)."""
+
+
+@dataclass(frozen=True)
+class PasswordFile:
+    """A client-key password as read from its file."""
+
+    path: Path
+    password: str = field(repr=False)
+    form: Literal["json", "raw"]
+    """`json` (`{"ClientKeyPassword": …}`, what the console downloads) or `raw` text (what CDH reads)."""
+    trimmed: bool
+    """True when trailing whitespace (e.g. a newline) was removed from raw text, as CDH's `trim_end` does."""
+
+
+@dataclass(frozen=True)
+class ClientKey:
+    """A client key parsed from its `clientKey_<id>.json`: the RSA key that signs every KMS request."""
+
+    key_id: str
+    """The `KeyId` in the JSON (`KAAP.…`): sent as `x-kms-acccesskeyid`, written as `client_key_id`."""
+    private_key: rsa.RSAPrivateKey = field(repr=False)
+    certificate: x509.Certificate | None
+    """The PKCS#12's certificate (`CN=<kms_instance_id>-client` for Alibaba's keys), if it has one."""
+    source_path: Path | None = None
+
+    @property
+    def instance_id_from_certificate(self) -> str | None:
+        """The KMS instance id in the certificate's `CN=<instance>-client`, when present."""
+        if self.certificate is None:
+            return None
+        cns = self.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        m = _CN_INSTANCE.fullmatch(str(cns[0].value)) if cns else None
+        return m["id"] if m else None
+
+
+@dataclass(frozen=True)
+class AliyunCredentials:
+    """Everything needed to talk to one KMS instance with a client key."""
+
+    client_key: ClientKey
+    ca_file: Path
+    kms_instance_id: str
+    password_file: Path | None = None
+
+
+def _classify(path: Path) -> CredentialFile | None:
+    for pattern, role, naming in _PATTERNS:
+        m = pattern.fullmatch(path.name)
+        if m:
+            return CredentialFile(path, role, naming, m.groupdict().get("id"))
+    return None
+
+
+def discover_credentials(directory: Path) -> list[CredentialFile]:
+    """List the credential files in `directory` (not recursive), recognised by name, sorted by name."""
+    if not directory.is_dir():
+        raise CredentialError(f"{directory} is not a directory", fix="give the directory holding the credentials")
+    found = [_classify(p) for p in sorted(directory.iterdir()) if p.is_file()]
+    return [f for f in found if f is not None]
+
+
+def _read_bytes(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise CredentialError(f"{path}: no such file", fix=f"check the path of the {what}") from None
+    except IsADirectoryError:
+        raise CredentialError(f"{path} is a directory", fix=f"give the {what} file") from None
+    except OSError as e:
+        raise CredentialError(f"{path}: {e.strerror}", fix="check the file's permissions") from None
+
+
+def read_password_file(path: Path) -> PasswordFile:
+    """Read a client-key password: JSON `{"ClientKeyPassword": …}` or raw text (trailing space trimmed)."""
+    try:
+        text = _read_bytes(path, "password file").decode("utf-8")
+    except UnicodeDecodeError:
+        raise CredentialError(f"{path} is not UTF-8 text", fix="give the client key's password file") from None
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise CredentialError(
+                f"{path} starts with '{{' but is not valid JSON ({e.msg}, line {e.lineno})",
+                fix='write {"ClientKeyPassword": "…"} or the password alone as raw text',
+            ) from None
+        pw = data.get("ClientKeyPassword") if isinstance(data, dict) else None
+        if not isinstance(pw, str) or not pw:
+            keys = ", ".join(map(str, data)) if isinstance(data, dict) else type(data).__name__
+            raise CredentialError(
+                f"{path}: no string field ClientKeyPassword (found: {keys or 'nothing'})",
+                fix='write {"ClientKeyPassword": "…"} or the password alone as raw text',
+            )
+        return PasswordFile(path, pw, "json", False)
+    # CDH reads this file raw and trim_end()s it; do the same so that what works here works in the guest.
+    pw = text.rstrip()
+    if not pw:
+        raise CredentialError(f"{path} is empty", fix="write the client key's password into it")
+    return PasswordFile(path, pw, "raw", pw != text)
+
+
+def _legacy_available() -> bool:
+    """Whether OpenSSL's legacy provider (RC2-40, used by Alibaba's PKCS#12 files) is loaded."""
+    if os.environ.get("CRYPTOGRAPHY_OPENSSL_NO_LEGACY"):
+        return False
+    from cryptography.hazmat.bindings.openssl.binding import Binding
+
+    return bool(getattr(Binding, "_legacy_provider_loaded", True))
+
+
+def _wrong_password_hints(pw: PasswordFile, key_id: str) -> str:
+    hints: list[str] = []
+    if pw.form == "raw" and pw.trimmed:
+        hints.append("its trailing newline/whitespace was already removed, as CDH does")
+    if pw.form == "raw" and (pw.password[:1] in "\"'" or "ClientKeyPassword" in pw.password):
+        hints.append("the raw text has quotes or a JSON fragment: write the password alone")
+    cls = _classify(pw.path)
+    if cls is not None and cls.role == "password" and cls.name_id and cls.name_id != key_id:
+        hints.append(f"the file's name says it belongs to client key {cls.name_id}, not {key_id}")
+    form = 'JSON {"ClientKeyPassword": …}' if pw.form == "json" else "raw text"
+    return f"the password was read from {pw.path} as {form}" + ("; " + "; ".join(hints) if hints else "")
+
+
+def _parse_client_key_json(path: Path) -> tuple[str, bytes]:
+    raw = _read_bytes(path, "client key file")
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise CredentialError(
+            f"{path} is not JSON", fix="give the clientKey_<id>.json downloaded from the KMS console"
+        ) from None
+    if not isinstance(data, dict):
+        raise CredentialError(f"{path}: expected a JSON object with KeyId and PrivateKeyData")
+    missing = [k for k in ("KeyId", "PrivateKeyData") if not isinstance(data.get(k), str) or not data.get(k)]
+    if missing:
+        raise CredentialError(
+            f"{path}: missing or empty field(s) {', '.join(missing)}",
+            fix="give the clientKey_<id>.json downloaded from the KMS console, unmodified",
+        )
+    try:
+        der = base64.b64decode("".join(data["PrivateKeyData"].split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise CredentialError(
+            f"{path}: PrivateKeyData is not base64",
+            fix="give the clientKey_<id>.json downloaded from the KMS console, unmodified",
+        ) from None
+    return data["KeyId"], der
+
+
+def load_client_key(client_key_file: Path, password: PasswordFile | str) -> ClientKey:
+    """Parse `clientKey_<id>.json` with its password into a `ClientKey` (RSA key + certificate).
+
+    `password` is a `PasswordFile` (preferred: errors then say how the file was read) or the password itself.
+    """
+    key_id, der = _parse_client_key_json(client_key_file)
+    pw = password.password if isinstance(password, PasswordFile) else password
+    try:
+        key, cert, _extra = pkcs12.load_key_and_certificates(der, pw.encode("utf-8"))
+    except ValueError as e:
+        if "Could not deserialize" in str(e):
+            raise CredentialError(
+                f"{client_key_file}: PrivateKeyData is not a PKCS#12 file",
+                fix="give the clientKey_<id>.json downloaded from the KMS console",
+            ) from None
+        if not _legacy_available():
+            raise CredentialError(
+                f"{client_key_file}: cannot open the PKCS#12: either the password is wrong or the file needs "
+                "OpenSSL's legacy algorithms (RC2-40, as Alibaba's client keys use), which are disabled",
+                fix="unset CRYPTOGRAPHY_OPENSSL_NO_LEGACY (or use an OpenSSL with the legacy provider)",
+            ) from None
+        where = _wrong_password_hints(password, key_id) if isinstance(password, PasswordFile) else ""
+        raise CredentialError(
+            f"{client_key_file}: wrong password for client key {key_id}" + (f" ({where})" if where else ""),
+            fix=f"give the password downloaded together with clientKey_{key_id}.json",
+        ) from None
+    if key is None:
+        raise CredentialError(f"{client_key_file}: the PKCS#12 holds no private key")
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise CredentialError(
+            f"{client_key_file}: the client key is {type(key).__name__}, not RSA",
+            fix="KMS instances sign requests with RSA client keys: issue a new client key",
+        )
+    return ClientKey(key_id, key, cert, client_key_file)
+
+
+def load_ca_bundle(path: Path) -> list[x509.Certificate]:
+    """Read a PEM CA bundle (`PrivateKmsCA_<instance>.pem`): one or more certificates."""
+    data = _read_bytes(path, "CA bundle")
+    if b"PRIVATE KEY-----" in data:
+        raise CredentialError(f"{path} contains a private key", fix="the CA bundle holds certificates only")
+    try:
+        certs = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        raise CredentialError(
+            f"{path} holds no PEM certificate",
+            fix="give the instance's PrivateKmsCA_<instance>.pem from the KMS console",
+        ) from None
+    return certs
+
+
+def _not_after(cert: x509.Certificate) -> datetime:
+    return cert.not_valid_after.replace(tzinfo=UTC)  # naive UTC in cryptography 41
+
+
+def _pick(files: list[CredentialFile], role: Role, name_id: str | None = None) -> list[CredentialFile]:
+    rank = {"cdh": 0, "console": 1, "other": 2}
+    out = [f for f in files if f.role == role and (name_id is None or f.name_id in (name_id, None))]
+    return sorted(out, key=lambda f: (rank[f.naming], f.path.name))
+
+
+def _select(directory: Path, client_key_id: str | None) -> tuple[CredentialFile, CredentialFile, CredentialFile]:
+    files = discover_credentials(directory)
+    keys = _pick(files, "client_key")
+    if client_key_id:
+        # An exact name wins; ClientKeyContent.json (no id in its name) is checked against the id once loaded.
+        keys = [k for k in keys if k.name_id == client_key_id] or [k for k in keys if k.name_id is None]
+    if not keys:
+        raise CredentialError(
+            f"no client key file in {directory}" + (f" for {client_key_id}" if client_key_id else ""),
+            fix="put clientKey_<id>.json (or ClientKeyContent.json) there",
+        )
+    if len({k.name_id for k in keys}) > 1:
+        ids = ", ".join(sorted(str(k.name_id or k.path.name) for k in keys))
+        raise UsageError(f"{directory} holds several client keys ({ids})", fix="say which one with its key id")
+    key = keys[0]
+    pws = _pick(files, "password", key.name_id)
+    if not pws:
+        raise CredentialError(
+            f"no password file for {key.path.name} in {directory}",
+            fix=f"put password_{key.name_id or '<id>'}.json there (the password as raw text)",
+        )
+    cas = _pick(files, "ca_bundle")
+    if not cas:
+        raise CredentialError(f"no CA bundle in {directory}", fix="put PrivateKmsCA_<kms_instance_id>.pem there")
+    if len({c.name_id for c in cas}) > 1:
+        names = ", ".join(c.path.name for c in cas)
+        raise UsageError(f"{directory} holds several CA bundles ({names})", fix="keep the one of this instance")
+    return key, pws[0], cas[0]
+
+
+def load_credentials(
+    client_key_file: Path, password_file: Path, ca_file: Path, kms_instance_id: str | None = None
+) -> AliyunCredentials:
+    """Load named files; the instance id defaults to the CA file's name, then the certificate's CN."""
+    client_key = load_client_key(client_key_file, read_password_file(password_file))
+    kcls = _classify(client_key_file)
+    if kcls and kcls.role == "client_key" and kcls.name_id and kcls.name_id != client_key.key_id:
+        raise CredentialError(
+            f"{client_key_file.name} is named for client key {kcls.name_id}, but its KeyId is {client_key.key_id}",
+            fix=f"rename it clientKey_{client_key.key_id}.json",
+        )
+    load_ca_bundle(ca_file)
+    cls = _classify(ca_file)
+    instance = kms_instance_id or (cls.name_id if cls and cls.role == "ca_bundle" else None)
+    instance = instance or client_key.instance_id_from_certificate
+    if not instance:
+        raise UsageError(
+            f"cannot tell the KMS instance id from {ca_file.name} or the client key",
+            fix="give --kms-instance-id, or name the CA file PrivateKmsCA_<kms_instance_id>.pem",
+        )
+    return AliyunCredentials(client_key, ca_file, instance, password_file)
+
+
+def find_credentials(directory: Path, client_key_id: str | None = None) -> AliyunCredentials:
+    """Find and load the client key, its password and the CA bundle in `directory`."""
+    key, pw, ca = _select(directory, client_key_id)
+    creds = load_credentials(key.path, pw.path, ca.path)
+    if client_key_id and creds.client_key.key_id != client_key_id:
+        raise CredentialError(
+            f"{key.path} holds client key {creds.client_key.key_id}, not {client_key_id}",
+            fix=f"put clientKey_{client_key_id}.json in {directory}",
+        )
+    return creds
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    """One line of a credential check: a file (or a relation between files) and what was found."""
+
+    file: str
+    role: str
+    naming: str
+    status: Status
+    message: str
+    fix: str | None = None
+
+
+@dataclass
+class CheckReport:
+    """The result of `check_credentials`: items for a table or `--json`."""
+
+    directory: str
+    items: list[CheckItem] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        """True when any item is an error (the CLI then exits 3)."""
+        return any(i.status == "error" for i in self.items)
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict: `{"directory", "ok", "items": [...]}`."""
+        return {"directory": self.directory, "ok": not self.has_errors, "items": [asdict(i) for i in self.items]}
+
+    def add(self, f: CredentialFile | None, role: str, status: Status, message: str, fix: str | None = None) -> None:
+        """Append an item about file `f` (or about the set when `f` is None)."""
+        self.items.append(CheckItem(f.path.name if f else "", role, f.naming if f else "", status, message, fix))
+
+
+def _check_cert_dates(report: CheckReport, f: CredentialFile, cert: x509.Certificate, what: str, now: datetime) -> None:
+    end = _not_after(cert)
+    if end < now:
+        report.add(f, f.role, "error", f"{what} expired on {end:%Y-%m-%d}", "get a new one from the KMS console")
+    elif end - now < EXPIRY_WARNING:
+        report.add(
+            f,
+            f.role,
+            "warning",
+            f"{what} expires on {end:%Y-%m-%d}, in {(end - now).days} days",
+            "renew it in the KMS console before then",
+        )
+
+
+def _check_client_key(
+    report: CheckReport, kf: CredentialFile, pws: list[CredentialFile], now: datetime
+) -> ClientKey | None:
+    try:
+        key_id, _ = _parse_client_key_json(kf.path)
+    except CredentialError as e:
+        report.add(kf, "client_key", "error", e.message, e.fix)
+        return None
+    if kf.name_id and kf.name_id != key_id:
+        report.add(
+            kf,
+            "client_key",
+            "error",
+            f"file name says client key {kf.name_id}, the JSON KeyId is {key_id}",
+            f"CDH looks for clientKey_{key_id}.json: rename it, or use export-guest-bundle",
+        )
+    pw_files = _pick(pws, "password", key_id) or (pws if len(pws) == 1 else [])
+    if not pw_files:
+        report.add(
+            kf,
+            "password",
+            "error",
+            f"no password file for client key {key_id}",
+            f"add password_{key_id}.json holding the password as raw text",
+        )
+        return None
+    ck: ClientKey | None = None
+    for pf in pw_files:  # check every candidate: a stale password file next to a good one is worth knowing
+        try:
+            pw = read_password_file(pf.path)
+            ck = load_client_key(kf.path, pw)
+        except CredentialError as e:
+            report.add(pf, "password", "error", e.message, e.fix)
+            continue
+        if pf.naming == "cdh" and pw.form == "json":
+            report.add(
+                pf,
+                "password",
+                "warning",
+                "JSON password, but CDH reads this file as raw text",
+                "use export-guest-bundle, which writes password_<id>.json as raw text",
+            )
+        else:
+            note = ", trailing newline ignored as CDH does" if pw.trimmed else ""
+            report.add(pf, "password", "ok", f"password ({pw.form}{note}) opens the client key")
+    if ck is None:
+        return None
+    bits = ck.private_key.key_size
+    report.add(
+        kf,
+        "client_key",
+        "ok",
+        f"client key {key_id}: RSA-{bits}"
+        + (f", certificate valid until {_not_after(ck.certificate):%Y-%m-%d}" if ck.certificate else ""),
+    )
+    if ck.certificate is not None:
+        _check_cert_dates(report, kf, ck.certificate, "the client key's certificate", now)
+    return ck
+
+
+def check_credentials(directory: Path, *, now: datetime | None = None) -> CheckReport:
+    """Check every credential file in `directory` and how they fit together. Never raises for bad files."""
+    now = now or datetime.now(UTC)
+    report = CheckReport(str(directory))
+    try:
+        files = discover_credentials(directory)
+    except CredentialError as e:
+        report.add(None, "directory", "error", e.message, e.fix)
+        return report
+    for f in files:
+        if f.naming != "cdh":
+            report.add(
+                f,
+                f.role,
+                "ok",
+                f"{'console' if f.naming == 'console' else 'non-standard'} file name: CDH does not read it",
+                "export-guest-bundle writes the names CDH reads",
+            )
+    keys = [f for f in files if f.role == "client_key"]
+    pws = [f for f in files if f.role == "password"]
+    if not keys:
+        report.add(
+            None,
+            "client_key",
+            "error",
+            "no client key file (clientKey_<id>.json or ClientKeyContent.json)",
+            "download the client key from the KMS console into this directory",
+        )
+    loaded = [ck for kf in keys if (ck := _check_client_key(report, kf, pws, now)) is not None]
+    cas = [f for f in files if f.role == "ca_bundle"]
+    if not cas:
+        report.add(
+            None,
+            "ca_bundle",
+            "error",
+            "no CA bundle (PrivateKmsCA_<kms_instance_id>.pem)",
+            "download the instance CA certificate from the KMS console into this directory",
+        )
+    for ca in cas:
+        try:
+            certs = load_ca_bundle(ca.path)
+        except CredentialError as e:
+            report.add(ca, "ca_bundle", "error", e.message, e.fix)
+            continue
+        subjects = "; ".join(c.subject.rfc4514_string() for c in certs)
+        report.add(ca, "ca_bundle", "ok", f"{len(certs)} certificate(s): {subjects}")
+        for c in certs:
+            _check_cert_dates(report, ca, c, f"CA certificate {c.subject.rfc4514_string()}", now)
+        for ck in loaded:
+            cn_id = ck.instance_id_from_certificate
+            if ca.name_id and cn_id and cn_id != ca.name_id:
+                report.add(
+                    ca,
+                    "ca_bundle",
+                    "warning",
+                    f"client key {ck.key_id} was issued for instance {cn_id}, this CA is for {ca.name_id}",
+                    "use the client key and CA bundle of the same KMS instance",
+                )
+    return report
+
+
+def guest_bundle_names(client_key_id: str, kms_instance_id: str) -> tuple[str, str, str]:
+    """The three file names CDH reads: client key, password, CA bundle."""
+    for what, value in (("client key id", client_key_id), ("KMS instance id", kms_instance_id)):
+        if not value or "/" in value or value in (".", ".."):
+            raise CredentialError(f"{what} {value!r} cannot be used in a file name")
+    return (f"clientKey_{client_key_id}.json", f"password_{client_key_id}.json", f"PrivateKmsCA_{kms_instance_id}.pem")
+
+
+def export_guest_bundle(
+    output_dir: Path, *, client_key_file: Path, password_file: Path, ca_file: Path, kms_instance_id: str | None = None
+) -> list[Path]:
+    """Write the files CDH reads (`clientKey_<id>.json`, raw `password_<id>.json`, `PrivateKmsCA_<id>.pem`).
+
+    The credentials are loaded first, so a broken set is never exported. Files are mode 0600; nothing is
+    written if any target exists. Returns the paths written.
+    """
+    creds = load_credentials(client_key_file, password_file, ca_file, kms_instance_id)
+    password = read_password_file(password_file).password
+    names = guest_bundle_names(creds.client_key.key_id, creds.kms_instance_id)
+    contents = [
+        _read_bytes(client_key_file, "client key file"),
+        password.encode("utf-8"),
+        _read_bytes(ca_file, "CA bundle"),
+    ]
+    output_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    targets = [output_dir / n for n in names]
+    existing = [t.name for t in targets if t.exists()]
+    if existing:
+        raise CredentialError(
+            f"{output_dir} already holds {', '.join(existing)}",
+            fix="choose an empty output directory or remove those files first",
+        )
+    for target, data in zip(targets, contents, strict=True):
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as e:
+            raise CredentialError(f"{target}: {e.strerror}", fix="check the output directory") from None
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    return targets

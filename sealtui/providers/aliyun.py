@@ -1,0 +1,581 @@
+"""The Alibaba Cloud KMS-instance provider, over the official SDK `alibabacloud-dkms-gcs` (DESIGN §4).
+
+This is the only module that imports the SDK. It uses the SDK's **sync** path (the async path ignores
+`ca_file_path` and opens a TLS connection per call), with the instance CA passed as `Config(ca_file_path=…)`,
+bounded timeouts and retries, and a credential object that signs with the RSA key `sealtui.core.credentials`
+already parsed: the SDK's own client-key path re-parses the key on every request (~40 ms a call).
+
+Thread safety: one `AliyunKms` may be used from several threads. The SDK client keeps no per-call state (each
+call builds its request in locals); connections come from `requests` sessions that the SDK caches per
+`https://host:port` (urllib3 pools are thread-safe); our credential only reads an immutable key.
+
+Example:
+    >>> kms = AliyunKms.from_directory(Path("creds"), "alias/k", endpoint="127.0.0.1:9998")  # doctest: +SKIP
+    >>> wrapped = kms.wrap_key(os.urandom(32))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+from google.protobuf.message import DecodeError
+from openapi.models import Config
+from openapi_util.models import RuntimeOptions
+from sdk import models as sdk_models
+from sdk.client import Client
+from Tea.exceptions import TeaException, UnretryableException
+
+from sealtui.core.credentials import AliyunCredentials, ClientKey, find_credentials
+from sealtui.core.errors import CredentialError, InvalidInputError, ProviderError, UsageError
+from sealtui.core.keyref import KeyRef, parse_key_ref
+from sealtui.core.keywrap import WrappedKey
+
+__all__ = [
+    "AliyunKms",
+    "AliyunKmsSigner",
+    "ClientKeyCredential",
+    "ConnectionReport",
+    "DataKey",
+    "EncryptResult",
+    "KmsTransportError",
+    "SecretValue",
+    "default_endpoint",
+    "normalize_endpoint",
+]
+
+T = TypeVar("T")
+_ENDPOINT = re.compile(r"(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:(?P<port>[0-9]{1,5}))?")
+
+
+def default_endpoint(kms_instance_id: str) -> str:
+    """The endpoint CDH dials for an instance: `<id>.cryptoservice.kms.aliyuncs.com` (port 443)."""
+    return f"{kms_instance_id}.cryptoservice.kms.aliyuncs.com"
+
+
+def normalize_endpoint(text: str) -> str:
+    """Check `host[:port]`; drop a `https://` prefix and trailing `/` (the SDK would put them in `Host`)."""
+    endpoint = text.strip().removeprefix("https://").rstrip("/")
+    if endpoint.startswith("http://"):
+        raise UsageError(f"endpoint {text!r} is plain HTTP", fix="KMS instances speak HTTPS: give host:port")
+    m = _ENDPOINT.fullmatch(endpoint)
+    if not m or (m["port"] and not 0 < int(m["port"]) < 65536):
+        raise UsageError(f"endpoint {text!r} is not host[:port]", fix="e.g. kst-….cryptoservice.kms.aliyuncs.com")
+    return endpoint
+
+
+def _host_port(endpoint: str) -> tuple[str, int]:
+    m = _ENDPOINT.fullmatch(endpoint)
+    assert m is not None  # normalize_endpoint checked it
+    return m["host"].strip("[]"), int(m["port"] or 443)
+
+
+class ClientKeyCredential:
+    """The credential the SDK's `openapi.Client` calls: `get_access_key_id()` and `get_signature(str)`.
+
+    It holds the already-parsed RSA key, so signing a request costs ~0.4 ms instead of the SDK's ~40 ms
+    re-parse. The signature is RSASSA-PKCS1-v1_5/SHA-256 over the UTF-8 string-to-sign, sent as
+    `Bearer <base64>` (dkms-protocol §3.2).
+    """
+
+    def __init__(self, client_key: ClientKey) -> None:
+        self._key_id = client_key.key_id
+        self._private_key = client_key.private_key
+
+    def get_access_key_id(self) -> str:
+        """The client key id, sent as `x-kms-acccesskeyid`."""
+        return self._key_id
+
+    def get_signature(self, string_to_sign: str) -> str:
+        """The `authorization` header value for one request."""
+        sig = self._private_key.sign(string_to_sign.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
+        return "Bearer " + base64.b64encode(sig).decode("ascii")
+
+
+class KmsTransportError(ProviderError):
+    """The KMS could not be reached or trusted: nothing was answered at the KMS level."""
+
+    def __init__(self, message: str, *, reason: str, fix: str | None = None) -> None:
+        super().__init__(message, fix=fix)
+        self.reason = reason
+        """`unreachable`, `trust`, `timeout`, `tls` or `connection`."""
+
+
+@dataclass(frozen=True)
+class EncryptResult:
+    """What `Encrypt` returned: the resolved key id, the ciphertext and the IV to send back on `Decrypt`."""
+
+    key_id: str
+    ciphertext_blob: bytes
+    iv: bytes
+
+
+@dataclass(frozen=True)
+class DataKey:
+    """A data key from `GenerateDataKey`: the plaintext key and the same key encrypted under `key_id`."""
+
+    key_id: str
+    plaintext: bytes = field(repr=False)
+    ciphertext_blob: bytes
+    iv: bytes
+
+
+@dataclass(frozen=True)
+class SecretValue:
+    """A secret from `GetSecretValue`."""
+
+    name: str
+    data: str = field(repr=False)
+    version_id: str
+    version_stages: list[str]
+    secret_type: str
+    data_type: str
+
+
+@dataclass(frozen=True)
+class ConnectionStep:
+    """One step of `check_connection`."""
+
+    name: Literal["reachability", "trust", "client_key", "permission"]
+    status: Literal["ok", "error", "skipped"]
+    message: str
+    fix: str | None = None
+
+
+@dataclass
+class ConnectionReport:
+    """What `check_connection` found, step by step; `failed` names the first failing step."""
+
+    endpoint: str
+    steps: list[ConnectionStep] = field(default_factory=list)
+
+    @property
+    def failed(self) -> str | None:
+        """The name of the first step that failed, or None when all that ran passed."""
+        return next((s.name for s in self.steps if s.status == "error"), None)
+
+    @property
+    def ok(self) -> bool:
+        """True when no step failed."""
+        return self.failed is None
+
+
+# KMS error code → (message, fix). `{ck}` client key id, `{subject}` the key/secret, `{inst}` instance id.
+_KMS_ERRORS: dict[str, tuple[str, str]] = {
+    "Unauthorized": (
+        "the KMS instance does not know client key {ck}",
+        "use a client key of this KMS instance (check --endpoint); a sandbox needs "
+        "`sealtui sandbox register-client-key`",
+    ),
+    "SignatureNotMatch": (
+        "the KMS instance rejected the signature of client key {ck}: the key file does not "
+        "match the client key registered under that id on this instance",
+        "use the clientKey file and password downloaded for this instance",
+    ),
+    "Forbidden.NoPermission": (
+        "client key {ck} has no permission for {subject}",
+        "allow it in the permission policy of the client key's application access point",
+    ),
+    "Forbidden.KeyNotFound": (
+        "{subject} does not exist in KMS instance {inst}",
+        "check the key id or alias, and that --endpoint reaches the instance holding it",
+    ),
+    "Forbidden.ResourceNotFound": (
+        "{subject} does not exist in KMS instance {inst}",
+        "check the name, and that --endpoint reaches the instance holding it",
+    ),
+    "Rejected.Disabled": ("{subject} is disabled", "enable the key in the KMS console, or use another key"),
+    "Rejected.PendingDeletion": (
+        "{subject} is pending deletion",
+        "cancel the deletion in the KMS console, or use another key",
+    ),
+    "Rejected.PendingImport": (
+        "{subject} is waiting for its key material to be imported",
+        "import the key material, or use another key",
+    ),
+    "RequestTimeTooSkewed": (
+        "this machine's clock is more than 15 minutes off the KMS instance's",
+        "synchronise the clock (NTP) and retry",
+    ),
+    "Rejected.Throttling": ("the KMS instance is throttling requests", "retry later, or with fewer threads"),
+}
+
+
+class AliyunKms:
+    """A KMS instance reached with a client key; implements `KeyWrapper` (provider `aliyun`).
+
+    `key` is the default key for `wrap_key`/`encrypt`/…: a key id, `alias/…` or an `alibabakms://` URI. The
+    endpoint defaults to the URI's, else to `<instance>.cryptoservice.kms.aliyuncs.com`. Timeouts are in
+    seconds; `retries` extra attempts are made on transport errors and throttling, `backoff_seconds` apart.
+    """
+
+    provider = "aliyun"
+
+    def __init__(
+        self,
+        credentials: AliyunCredentials,
+        key: str | KeyRef | None = None,
+        *,
+        endpoint: str | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+        retries: int = 1,
+        backoff_seconds: int = 1,
+    ) -> None:
+        self.credentials = credentials
+        self.key_ref = parse_key_ref(key) if isinstance(key, str) else key
+        instance = credentials.kms_instance_id
+        if self.key_ref and self.key_ref.kms_instance_id and self.key_ref.kms_instance_id != instance:
+            raise UsageError(
+                f"the key URI names KMS instance {self.key_ref.kms_instance_id}, the credentials are for {instance}",
+                fix="use the credentials of the instance holding the key",
+            )
+        uri_endpoint = self.key_ref.endpoint if self.key_ref else None
+        self.endpoint = normalize_endpoint(endpoint or uri_endpoint or default_endpoint(instance))
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self._client = Client(
+            Config(
+                credential=ClientKeyCredential(credentials.client_key),
+                endpoint=self.endpoint,
+                ca_file_path=str(credentials.ca_file),
+                connect_timeout=int(connect_timeout * 1000),
+                read_timeout=int(read_timeout * 1000),
+            )
+        )
+        # One immutable RuntimeOptions shared by all calls and threads. The SDK's default is 3 retries 1 s
+        # apart and 10 s reads: 43 s against a hung server; keep the worst case to seconds.
+        self._runtime = RuntimeOptions(
+            autoretry=retries > 0,
+            max_attempts=retries,
+            backoff_policy="yes" if backoff_seconds > 0 else "no",
+            backoff_period=max(int(backoff_seconds), 0),
+        )
+        self._trusted = False
+        self._trust_lock = threading.Lock()
+
+    @classmethod
+    def from_directory(
+        cls, directory: Path, key: str | KeyRef | None = None, *, client_key_id: str | None = None, **kwargs: Any
+    ) -> AliyunKms:
+        """Load the credentials found in `directory` (see `find_credentials`) and connect."""
+        return cls(find_credentials(directory, client_key_id), key, **kwargs)
+
+    # --- KeyWrapper ---------------------------------------------------------------------------------------
+
+    @property
+    def provider_settings(self) -> dict[str, Any]:
+        """What CDH needs to reach this instance (the payload's `provider_settings`)."""
+        return {
+            "client_key_id": self.credentials.client_key.key_id,
+            "kms_instance_id": self.credentials.kms_instance_id,
+            "client_type": "client_key",
+        }
+
+    def wrap_key(self, data_key: bytes) -> WrappedKey:
+        """Encrypt `data_key` under the default key; `annotations.iv` carries the KMS-returned IV."""
+        res = self.encrypt(data_key)
+        return WrappedKey(
+            key_id=res.key_id,
+            encrypted_key=res.ciphertext_blob,
+            provider_settings=self.provider_settings,
+            annotations={"iv": base64.b64encode(res.iv).decode("ascii")},
+        )
+
+    def unwrap_key(
+        self, key_id: str, encrypted_key: bytes, provider_settings: dict[str, Any], annotations: dict[str, Any]
+    ) -> bytes:
+        """Decrypt a data key as CDH does: `Decrypt(key_id, encrypted_key, annotations.iv)`, AES_GCM."""
+        sealed_instance = provider_settings.get("kms_instance_id")
+        if sealed_instance and sealed_instance != self.credentials.kms_instance_id:
+            raise CredentialError(
+                f"the secret was sealed with KMS instance {sealed_instance}, the credentials are "
+                f"for {self.credentials.kms_instance_id}",
+                fix=f"use the credentials (client key, CA bundle) of {sealed_instance}",
+            )
+        iv_text = annotations.get("iv")
+        if not isinstance(iv_text, str) or not iv_text:
+            raise InvalidInputError("the payload has no annotations.iv", fix="aliyun envelopes carry the KMS IV there")
+        try:
+            iv = base64.b64decode(iv_text, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInputError("annotations.iv is not standard base64") from None
+        return self.decrypt(encrypted_key, iv, key_id)
+
+    # --- KMS operations -----------------------------------------------------------------------------------
+
+    def _key(self, key: str | KeyRef | None) -> str:
+        ref = parse_key_ref(key) if isinstance(key, str) else (key or self.key_ref)
+        if ref is None:
+            raise UsageError("no KMS key given", fix="give a key id, alias/<name> or alibabakms:// URI")
+        return ref.key
+
+    def encrypt(self, plaintext: bytes, key: str | KeyRef | None = None, *, aad: bytes | None = None) -> EncryptResult:
+        """`Encrypt` with the key (default: this instance's key); AES_GCM, the KMS picks the IV."""
+        k = self._key(key)
+        req = sdk_models.EncryptRequest(key_id=k, plaintext=plaintext, algorithm="AES_GCM", aad=aad)
+        r = self._call("Encrypt", self._client.encrypt_with_options, req, f"key {k}")
+        return EncryptResult(r.key_id or k, r.ciphertext_blob, r.iv)
+
+    def decrypt(
+        self, ciphertext_blob: bytes, iv: bytes, key: str | KeyRef | None = None, *, aad: bytes | None = None
+    ) -> bytes:
+        """`Decrypt` (AES_GCM) what `encrypt` returned."""
+        k = self._key(key)
+        req = sdk_models.DecryptRequest(ciphertext_blob=ciphertext_blob, key_id=k, algorithm="AES_GCM", aad=aad, iv=iv)
+        return bytes(self._call("Decrypt", self._client.decrypt_with_options, req, f"key {k}").plaintext)
+
+    def generate_data_key(self, key: str | KeyRef | None = None, number_of_bytes: int = 32) -> DataKey:
+        """`GenerateDataKey`: a random key, plain and encrypted under `key` (decrypt it with `decrypt`)."""
+        k = self._key(key)
+        req = sdk_models.GenerateDataKeyRequest(key_id=k, algorithm="AES_GCM", number_of_bytes=number_of_bytes)
+        r = self._call("GenerateDataKey", self._client.generate_data_key_with_options, req, f"key {k}")
+        return DataKey(r.key_id or k, r.plaintext, r.ciphertext_blob, r.iv)
+
+    def get_secret_value(
+        self, name: str, version_stage: str | None = None, version_id: str | None = None
+    ) -> SecretValue:
+        """`GetSecretValue` (what CDH's aliyun vault provider calls)."""
+        req = sdk_models.GetSecretValueRequest(
+            secret_name=name, version_stage=version_stage, version_id=version_id, fetch_extended_config=True
+        )
+        r = self._call("GetSecretValue", self._client.get_secret_value_with_options, req, f"secret {name}")
+        return SecretValue(
+            r.secret_name or name,
+            r.secret_data,
+            r.version_id,
+            list(r.version_stages or []),
+            r.secret_type,
+            r.secret_data_type,
+        )
+
+    def get_public_key(self, key: str | KeyRef | None = None) -> str:
+        """`GetPublicKey`: the PEM SubjectPublicKeyInfo of an asymmetric key."""
+        k = self._key(key)
+        req = sdk_models.GetPublicKeyRequest(key_id=k)
+        return str(self._call("GetPublicKey", self._client.get_public_key_with_options, req, f"key {k}").public_key)
+
+    def sign(self, key: str | KeyRef | None, message: bytes, algorithm: str = "ECDSA_SHA_256") -> bytes:
+        """`Sign` the raw `message` (the KMS hashes it); returns what the KMS returns (DER for ECDSA)."""
+        k = self._key(key)
+        req = sdk_models.SignRequest(key_id=k, algorithm=algorithm, message=message, message_type="RAW")
+        return bytes(self._call("Sign", self._client.sign_with_options, req, f"key {k}").signature)
+
+    def generate_random(self, length: int = 32) -> bytes:
+        """`GenerateRandom`: `length` random bytes from the KMS."""
+        req = sdk_models.GenerateRandomRequest(length=length)
+        return bytes(
+            self._call("GenerateRandom", self._client.generate_random_with_options, req, "GenerateRandom").random
+        )
+
+    # --- errors -------------------------------------------------------------------------------------------
+
+    def _check_trust_once(self) -> None:
+        # The SDK's TLS context is shared per host:port for the whole process and accumulates every CA file
+        # ever used there (on top of certifi): after one good call, a wrong CA bundle would pass silently
+        # (measured). So before the first call, one handshake that trusts ONLY this CA bundle.
+        with self._trust_lock:
+            if self._trusted:
+                return
+            try:
+                self._probe(*_host_port(self.endpoint), tls=True)
+            except KmsTransportError as e:
+                if e.reason == "trust":
+                    raise
+                return  # unreachable etc.: let the SDK call (with its retries) report it
+            self._trusted = True
+
+    def _call(self, op: str, method: Callable[[Any, RuntimeOptions], T], request: Any, subject: str) -> T:
+        if not self._trusted:
+            self._check_trust_once()
+        try:
+            return method(request, self._runtime)
+        except UnretryableException as e:  # retries exhausted (subclass of TeaException: catch first)
+            inner = e.inner_exception
+            if isinstance(inner, TeaException):
+                raise self._kms_error(op, inner, subject) from None
+            raise self._transport_error(str(getattr(inner, "message", inner))) from None
+        except TeaException as e:
+            raise self._kms_error(op, e, subject) from None
+        except DecodeError:
+            raise ProviderError(
+                f"{self.endpoint} answered {op} with something that is not a KMS response",
+                fix="check that --endpoint is a KMS instance endpoint",
+            ) from None
+
+    def _kms_error(self, op: str, e: TeaException, subject: str) -> ProviderError:
+        code = str(e.code or "")
+        data = e.data if isinstance(e.data, dict) else {}
+        where = f"HTTP {data.get('httpCode', '?')}, request id {data.get('requestId') or '-'}"
+        ck, inst = self.credentials.client_key.key_id, self.credentials.kms_instance_id
+        if code in _KMS_ERRORS:
+            msg, fix = _KMS_ERRORS[code]
+            text = msg.format(ck=ck, subject=subject, inst=inst)
+        else:
+            text, fix = (
+                f"{op} failed: {code or 'error'}: {e.message or 'no message'}",
+                "see 'common error codes' of the KMS instance API in the Alibaba Cloud docs",
+            )
+            if op == "Decrypt" and code == "InvalidParameter":
+                fix = "check that the secret was sealed with this key and is intact"
+        return ProviderError(
+            f"KMS {op} at {self.endpoint}: {text} ({code or 'no code'}; {where})", fix=fix, code=code or None
+        )
+
+    def _transport_error(self, detail: str) -> KmsTransportError:
+        ep, ca = self.endpoint, self.credentials.ca_file
+        host = _host_port(ep)[0]
+        low = detail.lower()
+        if "certificate_verify_failed" in low or "certificate verify failed" in low:
+            if "mismatch" in low or "doesn't match" in low:
+                return KmsTransportError(
+                    f"the server certificate at {ep} is not valid for {host}",
+                    reason="trust",
+                    fix="use the instance endpoint <kms_instance_id>.cryptoservice.kms."
+                    "aliyuncs.com (127.0.0.1 or localhost for a sandbox)",
+                )
+            return KmsTransportError(
+                f"the server certificate at {ep} is not signed by the CA bundle {ca}",
+                reason="trust",
+                fix="use the PrivateKmsCA_<kms_instance_id>.pem of the instance that --endpoint reaches",
+            )
+        if "could not find a suitable tls ca certificate bundle" in low:
+            return KmsTransportError(f"CA bundle {ca} cannot be read", reason="trust", fix="check the CA file path")
+        if "timed out" in low or "timeout" in low:
+            return KmsTransportError(
+                f"the KMS instance at {ep} did not answer in time (connect "
+                f"{self.connect_timeout:g} s, read {self.read_timeout:g} s)",
+                reason="timeout",
+                fix="check the network path and firewall to the endpoint",
+            )
+        if "connection refused" in low:
+            return KmsTransportError(
+                f"cannot reach the KMS instance at {ep}: connection refused",
+                reason="unreachable",
+                fix="check --endpoint (host:port) and that it is up",
+            )
+        if "name or service not known" in low or "failed to resolve" in low or "nodename nor servname" in low:
+            return KmsTransportError(
+                f"cannot resolve {host}",
+                reason="unreachable",
+                fix="check the endpoint; outside the instance's VPC give --endpoint host:port",
+            )
+        if "ssl" in low:
+            return KmsTransportError(
+                f"TLS with {ep} failed: {detail}",
+                reason="tls",
+                fix="check that the endpoint is a KMS instance speaking HTTPS",
+            )
+        return KmsTransportError(
+            f"request to {ep} failed: {detail}", reason="connection", fix="check --endpoint and the network"
+        )
+
+    # --- diagnosis ----------------------------------------------------------------------------------------
+
+    def check_connection(self, key: str | KeyRef | None = None) -> ConnectionReport:
+        """Find what fails, in order: reachability (TCP), trust (TLS with only the CA bundle), the client key
+        (a signed `GenerateRandom`), and, with a key, permission (an `Encrypt`). Never raises for these."""
+        report = ConnectionReport(self.endpoint)
+        host, port = _host_port(self.endpoint)
+        steps: list[tuple[Literal["reachability", "trust", "client_key", "permission"], Callable[[], str]]] = [
+            ("reachability", lambda: self._probe(host, port, tls=False)),
+            ("trust", lambda: self._probe(host, port, tls=True)),
+            ("client_key", self._probe_client_key),
+        ]
+        if key is not None or self.key_ref is not None:
+            steps.append(("permission", lambda: self._probe_key(key)))
+        for i, (name, probe) in enumerate(steps):
+            try:
+                report.steps.append(ConnectionStep(name, "ok", probe()))
+            except (ProviderError, CredentialError, UsageError) as e:
+                report.steps.append(ConnectionStep(name, "error", e.message, e.fix))
+                report.steps += [ConnectionStep(n, "skipped", f"not tried: {name} failed") for n, _ in steps[i + 1 :]]
+                break
+        return report
+
+    def _probe(self, host: str, port: int, *, tls: bool) -> str:
+        # A direct handshake trusting ONLY the CA bundle: the SDK's TLS context also trusts certifi and every
+        # CA file used earlier in the process for this host:port, so it cannot tell which CA vouched.
+        ctx: ssl.SSLContext | None = None
+        if tls:
+            try:
+                ctx = ssl.create_default_context(cafile=str(self.credentials.ca_file))
+            except (OSError, ssl.SSLError):
+                raise self._transport_error("could not find a suitable TLS CA certificate bundle") from None
+        try:
+            with socket.create_connection((host, port), timeout=self.connect_timeout) as sock:
+                if ctx is None:
+                    return f"{host}:{port} accepts TCP connections"
+                with ctx.wrap_socket(sock, server_hostname=host) as tls_sock:
+                    return f"TLS {tls_sock.version()} verified with {self.credentials.ca_file.name}"
+        except ssl.SSLCertVerificationError as e:
+            raise self._transport_error(f"certificate verify failed: {e.verify_message}") from None
+        except ssl.SSLError as e:
+            raise self._transport_error(f"ssl: {e}") from None
+        except socket.gaierror:
+            raise self._transport_error("name or service not known") from None
+        except TimeoutError:
+            raise self._transport_error("connect timed out") from None
+        except OSError as e:
+            raise self._transport_error(str(e.strerror or e).lower()) from None
+
+    def _probe_client_key(self) -> str:
+        try:
+            self.generate_random(16)
+        except ProviderError as e:
+            if e.code != "Forbidden.NoPermission":  # authenticated, just not allowed GenerateRandom
+                raise
+        return f"client key {self.credentials.client_key.key_id} accepted"
+
+    def _probe_key(self, key: str | KeyRef | None) -> str:
+        res = self.encrypt(b"sealtui connection check", key)
+        return f"may encrypt with {res.key_id}"
+
+
+class AliyunKmsSigner:
+    """A `Signer` whose ES256 key never leaves the KMS: `Sign` (RAW, ECDSA_SHA_256), DER → raw `r‖s`."""
+
+    def __init__(self, kms: AliyunKms, key_ref: str | KeyRef, kid: str) -> None:
+        self.kms = kms
+        self.key_ref = parse_key_ref(key_ref) if isinstance(key_ref, str) else key_ref
+        self.kid = kid
+
+    def sign(self, data: bytes) -> bytes:
+        """The raw 64-byte ES256 signature of `data`."""
+        sig = self.kms.sign(self.key_ref, data, "ECDSA_SHA_256")
+        try:
+            r, s = utils.decode_dss_signature(sig)
+        except ValueError:
+            if len(sig) == 64:  # a KMS answering raw r‖s already (the encoding is undocumented)
+                return sig
+            raise ProviderError(
+                f"KMS Sign returned {len(sig)} bytes that are not an ECDSA signature",
+                fix=f"check that {self.key_ref} is an EC_P256 key",
+            ) from None
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+    def public_jwk(self) -> dict[str, str]:
+        """The P-256 public JWK of the KMS key (from `GetPublicKey`), with this signer's `kid`."""
+        pem = self.kms.get_public_key(self.key_ref)
+        try:
+            pub = serialization.load_pem_public_key(pem.encode("ascii"))
+        except ValueError:
+            raise ProviderError(f"KMS GetPublicKey for {self.key_ref} did not return a PEM public key") from None
+        if not isinstance(pub, ec.EllipticCurvePublicKey) or not isinstance(pub.curve, ec.SECP256R1):
+            raise UsageError(f"{self.key_ref} is not an EC P-256 key", fix="ES256 needs an EC_P256 KMS key")
+        nums = pub.public_numbers()
+
+        def b64(n: int) -> str:
+            return base64.urlsafe_b64encode(n.to_bytes(32, "big")).rstrip(b"=").decode("ascii")
+
+        return {"kty": "EC", "crv": "P-256", "x": b64(nums.x), "y": b64(nums.y), "alg": "ES256", "kid": self.kid}
