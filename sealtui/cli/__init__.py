@@ -22,7 +22,7 @@ __all__ = ["build_parser", "main"]
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full argument parser (shared by `main` and the tests)."""
-    from sealtui.cli import core_cmds, kms_cmds, review_cmds, sandbox_cmds, serve_cmds
+    from sealtui.cli import bulk_cmds, core_cmds, kms_cmds, review_cmds, sandbox_cmds, serve_cmds
 
     parser = argparse.ArgumentParser(
         prog="sealtui",
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     seal_subparsers = core_cmds.register(subparsers)
     kms_cmds.register(subparsers)
     kms_cmds.register_seal_envelope(seal_subparsers)
+    bulk_cmds.register_seal_bulk(seal_subparsers)
     review_cmds.register(subparsers)
     serve_cmds.register(subparsers)
     sandbox_cmds.register(subparsers)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sealtui.cli import _io
+from sealtui.cli._signing import add_signing_arguments, emit_sealed, load_signer
 
 
 def register(subparsers: Any) -> Any:
@@ -28,9 +29,15 @@ def register(subparsers: Any) -> Any:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_verify)
 
-    p = subparsers.add_parser("keygen", help="create a P-256 signing key pair (JWK files)")
+    p = subparsers.add_parser("keygen", help="create a P-256 signing key pair (JWK files), or export a KMS key's",
+                              description="Write <kid>-private.json (mode 0600) and <kid>-public.json. With "
+                              "--from-kms, the key stays in the KMS and only <kid>-public.json is written, to "
+                              "provision where CDH looks up the kid.")
     p.add_argument("--kid", required=True, help="the key id: a file name CDH looks up, or a kbs:/// URI")
     p.add_argument("--output-dir", type=Path, default=Path("."), help="where to write the files (default .)")
+    p.add_argument("--from-kms", metavar="KEYREF", help="export the public JWK of this EC P-256 KMS key instead")
+    p.add_argument("--credentials-dir", type=Path, metavar="D", help="with --from-kms: the KMS credentials")
+    p.add_argument("--endpoint", metavar="HOST:PORT", help="with --from-kms: the KMS instance endpoint")
     p.set_defaults(func=cmd_keygen)
 
     seal = subparsers.add_parser("seal", help="seal a secret (vault, or envelope through a KMS)")
@@ -58,25 +65,6 @@ def register(subparsers: Any) -> Any:
                    help="the Secret YAML, the kubectl command, the pod env/volume snippet, or all three")
     p.set_defaults(func=cmd_manifest)
     return seal_sub
-
-
-def add_signing_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--signing-jwk", type=Path, required=True, metavar="PRIVATE.json",
-                   help="the private P-256 JWK that signs the JWS (see `sealtui keygen`)")
-    p.add_argument("--signing-kid", help="the JWS kid (default: the JWK's kid)")
-    p.add_argument("--no-newline", action="store_true", help="print no newline after the sealed string")
-
-
-def load_signer(args: argparse.Namespace) -> Any:
-    from sealtui.core.jws import JwkSigner, load_jwk
-
-    return JwkSigner(load_jwk(args.signing_jwk), args.signing_kid)
-
-
-def emit_sealed(sealed: str, args: argparse.Namespace) -> None:
-    """Print a sealed string alone on stdout, with a newline unless --no-newline."""
-    sys.stdout.write(sealed if args.no_newline else sealed + "\n")
-    sys.stdout.flush()
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -119,11 +107,30 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     from sealtui.core.jws import keygen
     from sealtui.core.lint import key_location
 
+    if args.from_kms:
+        return _export_kms_public_jwk(args)
     files = keygen(args.kid, args.output_dir)
     sys.stdout.write(f"{files.private_path}\n{files.public_path}\n")
     _io.note(f"private key (mode 0600): {files.private_path}; keep it with whoever seals.")
     _io.note(f"public key: {files.public_path}; provision it where CDH looks for kid {args.kid!r}: "
              f"{key_location(args.kid)}")
+    return _io.EXIT_OK
+
+
+def _export_kms_public_jwk(args: argparse.Namespace) -> int:
+    import json
+
+    from sealtui.cli._signing import kms_signer
+    from sealtui.core.jws import key_file_stem
+    from sealtui.core.lint import key_location
+
+    jwk = kms_signer(args, args.from_kms, args.kid).public_jwk()
+    path = Path(args.output_dir) / f"{key_file_stem(args.kid)}-public.json"
+    _io.write_new_file(path, (json.dumps(jwk, indent=2) + "\n").encode(), mode=0o644)
+    sys.stdout.write(f"{path}\n")
+    _io.note(f"the private key stays in the KMS ({args.from_kms}); sign with --signing-key {args.from_kms} "
+             f"--signing-kid {args.kid}")
+    _io.note(f"public key: {path}; provision it where CDH looks for kid {args.kid!r}: {key_location(args.kid)}")
     return _io.EXIT_OK
 
 

@@ -33,6 +33,13 @@ def _add_explicit_files(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kms-instance-id", metavar="I", help="default: from the CA file name or the client key")
 
 
+def add_credential_arguments(p: argparse.ArgumentParser) -> None:
+    """--credentials-dir, or the explicit credential files, and --endpoint (see `load_credentials`)."""
+    p.add_argument("--credentials-dir", type=Path, metavar="D", help="directory with the credential files")
+    _add_explicit_files(p)
+    _add_endpoint(p)
+
+
 def register(subparsers: Any) -> None:
     """Add `unseal` and `credentials {check,export-guest-bundle}`."""
     p = subparsers.add_parser(
@@ -81,7 +88,7 @@ def register(subparsers: Any) -> None:
 
 def register_seal_envelope(seal_subparsers: Any) -> None:
     """Add `envelope` under the `seal` group."""
-    from sealtui.cli.core_cmds import add_signing_arguments
+    from sealtui.cli._signing import add_signing_arguments
 
     p = seal_subparsers.add_parser(
         "envelope",
@@ -93,35 +100,35 @@ def register_seal_envelope(seal_subparsers: Any) -> None:
     p.add_argument("-f", "--file", type=Path, metavar="FILE", help="read the plaintext from FILE")
     p.add_argument("--provider", default="aliyun", choices=["aliyun"], help="the KMS provider (default aliyun)")
     p.add_argument("--key-id", required=True, metavar="K", help="key-…, alias/<name> or an alibabakms:// URI")
-    p.add_argument("--credentials-dir", type=Path, metavar="D", help="directory with the credential files")
-    _add_explicit_files(p)
-    _add_endpoint(p)
-    add_signing_arguments(p)
+    add_credential_arguments(p)
+    add_signing_arguments(p, credentials=False)
     p.set_defaults(func=cmd_seal_envelope)
 
 
-def _load_credentials(args: argparse.Namespace) -> Any:
+def load_credentials(args: argparse.Namespace) -> Any:
     """The credentials from --credentials-dir or from the explicit-files options (exactly one form)."""
     from sealtui.core import credentials as cr
     from sealtui.core.errors import UsageError
 
-    explicit = [args.client_key_file, args.password_file, args.cert_path]
-    if args.credentials_dir is not None:
-        if any(x is not None for x in [*explicit, args.kms_instance_id]):
+    client_key, password, ca = (getattr(args, n, None) for n in ("client_key_file", "password_file", "cert_path"))
+    explicit = [client_key, password, ca]
+    instance = getattr(args, "kms_instance_id", None)
+    if getattr(args, "credentials_dir", None) is not None:
+        if any(x is not None for x in [*explicit, instance]):
             raise UsageError(
                 "give either --credentials-dir or the --client-key-file/--password-file/--cert-path options, not both"
             )
         return cr.find_credentials(args.credentials_dir)
-    if None in explicit:
+    if client_key is None or password is None or ca is None:
         raise UsageError(
             "no credentials", fix="give --credentials-dir D, or --client-key-file, --password-file and --cert-path"
         )
-    return cr.load_credentials(args.client_key_file, args.password_file, args.cert_path, args.kms_instance_id)
+    return cr.load_credentials(client_key, password, ca, instance)
 
 
 def cmd_seal_envelope(args: argparse.Namespace) -> int:
     """`sealtui seal envelope`: print the sealed string alone on stdout."""
-    from sealtui.cli.core_cmds import emit_sealed, load_signer
+    from sealtui.cli._signing import emit_sealed, load_signer
     from sealtui.core.codec import encode_sealed
     from sealtui.core.envelope import seal_envelope
     from sealtui.core.errors import InvalidInputError, UsageError
@@ -137,7 +144,7 @@ def cmd_seal_envelope(args: argparse.Namespace) -> int:
         raise UsageError("give either -f FILE or -, not both")
     key = parse_key_ref(args.key_id)
     signer = load_signer(args)  # before any KMS call: a bad signing key should cost nothing
-    creds = _load_credentials(args)
+    creds = load_credentials(args)
     plaintext = _io.read_bytes_input(args.file)
     from sealtui.providers.aliyun import AliyunKms
 
@@ -257,7 +264,7 @@ def cmd_export_guest_bundle(args: argparse.Namespace) -> int:
     """`sealtui credentials export-guest-bundle`: print the paths written, one per line."""
     from sealtui.core.credentials import export_guest_bundle
 
-    creds = _load_credentials(args)
+    creds = load_credentials(args)
     assert creds.client_key.source_path is not None and creds.password_file is not None
     written = export_guest_bundle(
         args.output_dir,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sealtui.cli import _io
-from sealtui.cli.core_cmds import add_signing_arguments, emit_sealed, load_signer
+from sealtui.cli._signing import add_signing_arguments, emit_sealed, load_signer
 
 
 def register(subparsers: Any) -> None:

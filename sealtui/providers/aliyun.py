@@ -552,7 +552,12 @@ class AliyunKmsSigner:
 
     def sign(self, data: bytes) -> bytes:
         """The raw 64-byte ES256 signature of `data`."""
-        sig = self.kms.sign(self.key_ref, data, "ECDSA_SHA_256")
+        try:
+            sig = self.kms.sign(self.key_ref, data, "ECDSA_SHA_256")
+        except ProviderError as e:
+            if e.code == "InvalidParameter":  # the sandbox and the docs: Sign on a key of the wrong type
+                e.fix = f"a JWS signing key must be an EC_P256 KMS key; check that {self.key_ref} is one"
+            raise
         try:
             r, s = utils.decode_dss_signature(sig)
         except ValueError:

@@ -1,0 +1,85 @@
+"""`sealtui seal bulk`: seal many values into one Secret manifest, the KMS calls in parallel."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from sealtui.cli import _io
+from sealtui.cli._signing import add_signing_arguments, load_signer
+
+
+def register_seal_bulk(seal_subparsers: Any) -> None:
+    from sealtui.cli.kms_cmds import add_credential_arguments
+
+    p = seal_subparsers.add_parser(
+        "bulk", help="seal many KEY=value pairs (a .env file or stdin) into one Secret manifest",
+        description="Read KEY=value lines (.env grammar) from --env-file or standard input, seal each value "
+        "as an envelope secret with the KMS calls in parallel, and write one Kubernetes Secret. One failure "
+        "names the key and writes nothing.")
+    p.add_argument("--env-file", type=Path, metavar="FILE", help="the values (default: standard input)")
+    p.add_argument("--provider", default="aliyun", choices=["aliyun"], help="the KMS provider (default aliyun)")
+    p.add_argument("--key-id", required=True, metavar="K", help="key-…, alias/<name> or an alibabakms:// URI")
+    add_credential_arguments(p)
+    add_signing_arguments(p, credentials=False)
+    p.add_argument("--name", required=True, help="the Secret's name")
+    p.add_argument("--namespace", help="the Secret's namespace")
+    p.add_argument("--data", action="store_true", help="write base64 `data` instead of `stringData`")
+    p.add_argument("-o", "--output", type=Path, metavar="OUT",
+                   help="write the manifest here (a new file, written whole or not at all); default stdout")
+    p.add_argument("--workers", type=int, default=8, help="parallel KMS calls (default 8)")
+    p.set_defaults(func=cmd_seal_bulk)
+
+
+def cmd_seal_bulk(args: argparse.Namespace) -> int:
+    from sealtui.cli.kms_cmds import load_credentials
+    from sealtui.core.bulk import parse_env, seal_many
+    from sealtui.core.codec import encode_sealed
+    from sealtui.core.envelope import seal_envelope
+    from sealtui.core.keyref import parse_key_ref
+    from sealtui.core.manifest import build_manifest
+
+    if args.output is not None and args.output.exists():
+        from sealtui.core.errors import InvalidInputError
+
+        raise InvalidInputError(f"{args.output} already exists", fix="choose another -o path")
+    if args.env_file is not None:
+        text = _io.read_text_file(args.env_file, "the KEY=value file")
+    elif sys.stdin.isatty():
+        from sealtui.core.errors import UsageError
+
+        raise UsageError("no values: give --env-file FILE or pipe KEY=value lines on standard input")
+    else:
+        text = sys.stdin.read()
+    values = parse_env(text, str(args.env_file or "standard input"))
+    key = parse_key_ref(args.key_id)
+    signer = load_signer(args)
+    from sealtui.providers.aliyun import AliyunKms
+
+    kms = AliyunKms(load_credentials(args), key, endpoint=args.endpoint)
+
+    def seal_one(plaintext: bytes) -> str:
+        return encode_sealed(seal_envelope(plaintext, kms), signer)
+
+    show = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if show:
+            sys.stderr.write(f"\rsealing {done}/{total}")
+            sys.stderr.flush()
+
+    try:
+        sealed = seal_many(values, seal_one, workers=args.workers, progress=progress)
+    finally:
+        if show:
+            sys.stderr.write("\n")
+    manifest = build_manifest(args.name, sealed, args.namespace, "data" if args.data else "stringData")
+    text_out = manifest.to_yaml()
+    if args.output is not None:
+        _io.write_new_file(args.output, text_out.encode("utf-8"), mode=0o644)
+        _io.note(f"sealed {len(sealed)} value(s) into {args.output}")
+    else:
+        sys.stdout.write(text_out)
+    return _io.EXIT_OK
