@@ -12,16 +12,16 @@ import sys
 # bench/ holds inspect.py, which would shadow the stdlib module: keep this folder last on sys.path.
 sys.path.append(sys.path.pop(0))
 
-import os  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
 
-from kms import start_sandbox  # noqa: E402
+from kms import start_sandbox
 
-from sealtui import sandbox  # noqa: E402
-from sealtui.core.jws import keygen  # noqa: E402
+from sealtui import sandbox
+from sealtui.core.jws import keygen
 
 VALUES = 1000
 PROCESSES = int(os.environ.get("BENCH_PROCESSES", str(VALUES)))

@@ -1,0 +1,303 @@
+"""The sealtui terminal UI: the app, the factory the CLI and the tests share, and `run_app()`.
+
+The app wires six screens (one Textual *mode* each, imported on first use so the first frame comes quickly),
+the help screen and the command palette; it owns the `Session` (no Textual in it) and the one place where
+worker errors are shown. Nothing here imports the Alibaba SDK: providers load inside workers.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from sealtui.session import DEFAULT_CLIPBOARD_CLEAR_SECONDS, Session
+
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+__all__ = ["NAV", "SealtuiApp", "create_app", "run_app"]
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """One screen of the app: its mode name, title, key and where its class lives."""
+
+    mode: str
+    title: str
+    key: str
+    module: str
+    cls: str
+    description: str
+
+
+NAV: tuple[NavEntry, ...] = (
+    NavEntry("credentials", "Credentials", "f2", "sealtui.screens.credentials", "CredentialsScreen",
+             "Choose the KMS credential files, or create the local KMS instance"),
+    NavEntry("instance", "Instance & key", "f3", "sealtui.screens.instance", "InstanceScreen",
+             "Pick the KMS instance and key; check the connection"),
+    NavEntry("seal", "Seal", "f4", "sealtui.screens.seal", "SealScreen",
+             "Seal a value, a file or KEY=value pairs"),
+    NavEntry("unseal", "Unseal", "f5", "sealtui.screens.unseal", "UnsealScreen",
+             "Unseal a sealed string through the KMS"),
+    NavEntry("inspect", "Inspect", "f6", "sealtui.screens.inspect", "InspectScreen",
+             "Explain any sealed string: form, verdicts, findings, JSON tree"),
+    NavEntry("manifest", "Manifest", "f7", "sealtui.screens.manifest", "ManifestScreen",
+             "The Kubernetes Secret for this session's sealed values"),
+)
+"""The screens, in navigation order."""
+
+
+def _lazy_screen(entry: NavEntry) -> Callable[[], Screen[Any]]:
+    def make() -> Screen[Any]:
+        cls = getattr(importlib.import_module(entry.module), entry.cls)
+        return cls()
+
+    return make
+
+
+def _commands() -> type[Provider]:
+    from sealtui.screens.palette import SealtuiCommands
+
+    return SealtuiCommands
+
+
+class SealtuiApp(App[int]):
+    """Seal and inspect Confidential Containers sealed secrets."""
+
+    TITLE = "sealtui"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {_commands}
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {e.mode: _lazy_screen(e) for e in NAV}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help", id="app.help", tooltip="Show every key and what it does", priority=True),
+        *[Binding(e.key, f"go('{e.mode}')", e.title, id=f"app.go-{e.mode}", tooltip=e.description,
+                  show=False, priority=True) for e in NAV],
+    ]
+
+    session_version: reactive[int] = reactive(0, init=False)
+    """Bumped whenever the session changes (credentials, key, signer, sealed values): screens watch it."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        start_mode: str | None = None,
+        first_run_offer: bool = True,
+        cursor_blink: bool = True,
+        use_pyperclip: bool = True,
+        credentials_dir: Path | None = None,
+        endpoint: str | None = None,
+        key: str | None = None,
+        progressive: bool = False,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.start_mode = start_mode
+        self.first_run_offer = first_run_offer
+        self.cursor_blink = cursor_blink
+        """False in tests and snapshots: no blinking cursor anywhere."""
+        self.use_pyperclip = use_pyperclip
+        self._initial = (credentials_dir, endpoint, key)
+        self.errors: list[BaseException] = []
+        """Every error shown to the user, oldest first (tests assert on it)."""
+        self._clear_token = 0
+        self._pending_secret: str | None = None
+        self.progressive = progressive
+        """Draw a light frame first and the first screen right after (a quick first frame in a terminal)."""
+
+    # --- start and stop -----------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        credentials_dir, _endpoint, _key = self._initial
+        configured = self.session.is_configured or credentials_dir is not None
+        mode = self.start_mode or ("seal" if configured else "credentials")
+        if self.progressive:
+            # The frame (navigation and session bars) costs a few milliseconds; the screen's widgets and
+            # their styles most of the start-up. Show the frame, then build the screen.
+            from sealtui.widgets.frame import StartScreen
+
+            self.push_screen(StartScreen(mode))
+            self.call_after_refresh(self._start, mode, configured)
+        else:
+            self._start(mode, configured)
+
+    def _start(self, mode: str, configured: bool) -> None:
+        self.switch_mode(mode)
+        if configured:
+            self.restore_session()
+        elif self.first_run_offer:
+            self.call_after_refresh(self.offer_sandbox)
+
+    def offer_sandbox(self) -> None:
+        """The first-run offer: create (or start) the local KMS instance."""
+        from sealtui.screens.dialogs import FirstRunDialog
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.start_sandbox()
+
+        self.push_screen(FirstRunDialog(self.session.sandbox_root, exists=self.session.sandbox_exists()), answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="session", description="restore session")
+    def restore_session(self) -> None:
+        """Use what was given on the command line or chosen in an earlier run."""
+        credentials_dir, endpoint, key = self._initial
+        s = self.session
+        if credentials_dir is not None:
+            s.use_credentials(credentials_dir, endpoint=endpoint, remember=False)
+        elif s.config.get("sandbox") and s.sandbox_exists():
+            s.start_sandbox()
+        elif s.config.get("credentials_dir"):
+            s.use_credentials(Path(s.config["credentials_dir"]), endpoint=s.config.get("endpoint"), remember=False)
+        if key:
+            s.key = key
+        self.call_from_thread(self.session_changed)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="session", description="start the local KMS")
+    def start_sandbox(self) -> None:
+        """Create the local KMS instance if needed and serve it while the app runs."""
+        status = self.session.start_sandbox()
+        endpoint = self.session.endpoint
+        self.call_from_thread(self.session_changed)
+        self.call_from_thread(
+            self.notify, f"local KMS {status.kms_instance_id} running at {endpoint}", title="Local KMS",
+            markup=False)
+
+    def session_changed(self) -> None:
+        """Tell every screen that the session changed (they watch `session_version`)."""
+        self.session_version += 1
+
+    async def action_quit(self) -> None:
+        """Quit: clear a copied secret still on the clipboard, stop the local KMS this app started."""
+        if self._pending_secret is not None:
+            self._clear_clipboard(self._pending_secret, self._clear_token)
+        self.session.close()
+        self.exit(0)
+
+    def on_unmount(self) -> None:
+        self.session.close()
+
+    # --- navigation, help -----------------------------------------------------------------------------------
+
+    def action_go(self, mode: str) -> None:
+        """Show the screen of `mode` (keeping each screen's state)."""
+        if isinstance(self.screen, _modal_base()):
+            self.pop_screen()
+        if self.current_mode != mode:
+            self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        """Show the help screen (every key of the app and of the current screen)."""
+        from sealtui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    # --- clipboard ------------------------------------------------------------------------------------------
+
+    def copy_text(self, text: str, *, secret: bool = False, what: str = "text") -> None:
+        """Copy to the terminal clipboard (OSC 52) and, when there is one, the local clipboard (pyperclip).
+        A `secret` is cleared from both after `session.clipboard_clear_seconds`."""
+        self.copy_to_clipboard(text)
+        if self.use_pyperclip:
+            try:
+                import pyperclip
+
+                pyperclip.copy(text)
+            except Exception:
+                self.log.info("no local clipboard for pyperclip")
+        self._pending_secret = text if secret else None
+        if secret:
+            self._clear_token += 1
+            token = self._clear_token
+            seconds = self.session.clipboard_clear_seconds
+            self.set_timer(seconds, lambda: self._clear_clipboard(text, token))
+            self.notify(f"{what} copied; the clipboard is cleared in {seconds:g} s", markup=False)
+        else:
+            self.notify(f"{what} copied", markup=False)
+
+    def _clear_clipboard(self, text: str, token: int) -> None:
+        if token != self._clear_token or self.clipboard != text:
+            return  # something else was copied since: leave it
+        self._pending_secret = None
+        self.copy_to_clipboard("")
+        if self.use_pyperclip:
+            try:
+                import pyperclip
+
+                if pyperclip.paste() == text:
+                    pyperclip.copy("")
+            except Exception:
+                self.log.info("no local clipboard for pyperclip")
+        self.notify("the copied secret was cleared from the clipboard", markup=False)
+
+    # --- errors: the one place ------------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker's failure ends here: shown in the app (never as markup), the app keeps running."""
+        if event.state != WorkerState.ERROR or event.worker.error is None:
+            return
+        error = event.worker.error
+        self.show_error(error, event.worker.node)
+
+    def show_error(self, error: BaseException, node: object | None = None) -> None:
+        """Notify the user of `error` and let the screen that owns the work show it inline too."""
+        from sealtui.core.errors import SealtuiError
+
+        self.errors.append(error)
+        if isinstance(error, SealtuiError):
+            text, title = error.message + (f"\nfix: {error.fix}" if error.fix else ""), "Error"
+        else:
+            text, title = f"{type(error).__name__}: {error}", "Unexpected error"
+            self.log.error(f"unexpected {type(error).__name__} in a worker")
+        self.notify(text, title=title, severity="error", markup=False, timeout=8)
+        show = getattr(node, "show_error", None)
+        if callable(show):
+            show(error)
+
+
+def _modal_base() -> type:
+    from textual.screen import ModalScreen
+
+    return ModalScreen
+
+
+def create_app(
+    *,
+    config_dir: Path | None = None,
+    sandbox_root: Path | None = None,
+    clipboard_clear_seconds: float = DEFAULT_CLIPBOARD_CLEAR_SECONDS,
+    persist: bool = True,
+    **options: Any,
+) -> SealtuiApp:
+    """Build the app (shared by `sealtui` and the tests).
+
+    `config_dir`, `sandbox_root`: default to the XDG locations; `clipboard_clear_seconds`: how long a copied
+    secret stays on the clipboard; `persist`: write settings and recent keys. Other options go to
+    `SealtuiApp`: `start_mode`, `first_run_offer`, `cursor_blink`, `use_pyperclip`, `credentials_dir`,
+    `endpoint`, `key`, `progressive` (draw the first frame before the first screen's body).
+    """
+    session = Session(config_dir=config_dir, sandbox_root=sandbox_root,
+                      clipboard_clear_seconds=clipboard_clear_seconds, persist=persist)
+    return SealtuiApp(session, **options)
+
+
+def run_app() -> int:
+    """Run the UI in the terminal; returns the exit code."""
+    app = create_app(progressive=True)
+    try:
+        code = app.run()
+    finally:
+        app.session.close()
+    return int(code or 0)

@@ -1,0 +1,143 @@
+"""What every sealtui screen shares: the frame, the busy state, cancellation and the inline error line.
+
+Workers run in threads (`@work(thread=True, exclusive=True, exit_on_error=False)`), call the session and post a
+message; failures go to the app's one handler (`SealtuiApp.on_worker_state_changed`: `Worker.StateChanged`
+does not bubble, so this base class forwards it), which notifies and calls `show_error` here so the screen shows
+the message and its fix until the next action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from sealtui.widgets.frame import BusyBar, ErrorLine, NavBar, SessionBar
+
+if TYPE_CHECKING:
+    from sealtui.app import SealtuiApp
+    from sealtui.session import Session
+
+__all__ = ["PaletteCommand", "SealtuiScreen", "no_blink"]
+
+BUSY_BAR_DELAY = 0.25
+"""Seconds of work before the busy bar (with its cancel hint) appears."""
+
+PaletteCommand = tuple[str, str, Callable[[], object]]
+"""(title, help, callback) of a command-palette entry a screen offers."""
+
+
+def no_blink(widgets: Iterable[Any]) -> None:
+    """Stop the cursor blinking (deterministic screenshots and tests)."""
+    for w in widgets:
+        w.cursor_blink = False
+
+
+class SealtuiScreen(Screen[None]):
+    """Base of the six main screens."""
+
+    MODE: ClassVar[str] = ""
+    """The app mode this screen is shown in."""
+    HELP_TEXT: ClassVar[str] = ""
+    """What the screen is for, shown on the help screen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="screen.cancel", tooltip="Cancel the KMS call that is running"),
+    ]
+
+    busy: reactive[bool] = reactive(False, bindings=True)
+    """True while one of this screen's workers runs."""
+
+    @property
+    def sealtui(self) -> SealtuiApp:
+        return cast("SealtuiApp", self.app)
+
+    @property
+    def session(self) -> Session:
+        return self.sealtui.session
+
+    def compose(self) -> ComposeResult:
+        yield NavBar(self.MODE)
+        yield SessionBar()
+        yield from self.compose_body()
+        yield BusyBar()
+        yield ErrorLine()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        """The screen's own widgets."""
+        yield from ()
+
+    def on_mount(self) -> None:
+        if not self.sealtui.cursor_blink:
+            no_blink(self.query("Input, TextArea").results())
+        self.on_body_ready()
+        self.watch(self.app, "session_version", self._session_version_changed, init=True)
+
+    def on_body_ready(self) -> None:
+        """The screen's widgets are mounted: set them up (table columns, …)."""
+
+    def _session_version_changed(self) -> None:
+        self.query_one(SessionBar).show(self.session)
+        self.on_session_changed()
+
+    def on_session_changed(self) -> None:
+        """The session changed (credentials, key, signer, sealed values): refresh what depends on it."""
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        """Commands this screen adds to the command palette."""
+        return []
+
+    # --- busy state and cancellation ----------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.node is not self:
+            return
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            # StateChanged does not bubble: hand the failure to the app's one error handler.
+            self.sealtui.on_worker_state_changed(event)
+        running = [w for w in self.workers if w.node is self and w.state in (WorkerState.PENDING,
+                                                                            WorkerState.RUNNING)]
+        self.busy = bool(running)
+        bar = self.query_one(BusyBar)
+        if running:
+            bar.show(running[-1].description or "working")
+            # Quick work shows no bar (its animation would only slow the work down); longer work does.
+            self.set_timer(BUSY_BAR_DELAY, self._show_busy_bar)
+        else:
+            bar.display = False  # on the bar only: a class on the screen would restyle every widget
+
+    def _show_busy_bar(self) -> None:
+        if self.busy:
+            self.query_one(BusyBar).display = True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.busy
+        return True
+
+    def action_cancel(self) -> None:
+        """Cancel this screen's running work. A KMS call already sent finishes, but its result is dropped."""
+        cancelled = self.workers.cancel_node(self)
+        if cancelled:
+            self.notify("cancelled", markup=False)
+
+    # --- errors -------------------------------------------------------------------------------------------
+
+    def show_error(self, error: BaseException) -> None:
+        """Show `error` on this screen (called by the app's error handler)."""
+        from sealtui.core.errors import SealtuiError
+
+        if isinstance(error, SealtuiError):
+            self.query_one(ErrorLine).show(error.message, error.fix)
+        else:
+            self.query_one(ErrorLine).show(f"{type(error).__name__}: {error}")
+
+    def clear_error(self) -> None:
+        self.query_one(ErrorLine).clear()

@@ -1,0 +1,215 @@
+"""Inspect: any string, no credentials needed. Its form, what each consumer would do with it, the findings,
+and the decoded header and payload as a lazily expanded JSON tree; verify against a public JWK."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, DataTable, Input, Label, Static, TextArea
+from textual.worker import get_current_worker
+
+from sealtui.screens.base import PaletteCommand, SealtuiScreen
+from sealtui.widgets.frame import status_text
+from sealtui.widgets.json_tree import JsonTree
+
+if TYPE_CHECKING:
+    from sealtui.core.report import InspectionReport
+
+__all__ = ["InspectScreen"]
+
+SHOW_LIMIT = 100_000
+"""Loaded text longer than this is kept in memory but not put in the text area."""
+
+
+class InspectScreen(SealtuiScreen):
+    """Explain a sealed string."""
+
+    MODE = "inspect"
+    CSS_PATH = "inspect.tcss"
+    AUTO_FOCUS = "#input"
+    HELP_TEXT = ("Paste any string (or load a file) and inspect it: the form it is in, whether upstream CDH, "
+                 "CDH with verification skipped, the kata agent and the OpenAnolis CDH accept it, each finding "
+                 "with its fix, and the decoded header and payload. Give a public JWK to verify the signature. "
+                 "No credentials are needed.")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "inspect", "Inspect", id="inspect.run", tooltip="Inspect the string (and verify it)"),
+        Binding("ctrl+o", "load", "Open file", id="inspect.load", tooltip="Load the string from a file"),
+        Binding("ctrl+l", "focus_tree", "Tree", id="inspect.tree", tooltip="Move to the JSON tree"),
+    ]
+
+    @dataclass
+    class Inspected(Message):
+        """The report is ready."""
+
+        screen: InspectScreen
+        report: InspectionReport
+        started: float
+
+        @property
+        def control(self) -> InspectScreen:
+            return self.screen
+
+    @dataclass
+    class Loaded(Message):
+        """A file was read."""
+
+        screen: InspectScreen
+        path: Path
+        text: str
+
+        @property
+        def control(self) -> InspectScreen:
+            return self.screen
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.report: InspectionReport | None = None
+        """The report shown (tests read it)."""
+        self.paint_seconds: float | None = None
+        """Seconds from the inspect action to the first paint of the tree (the benchmark reads it)."""
+        self._loaded: str | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(classes="body"):
+            with VerticalScroll(id="left"):
+                yield Label("Input (paste, or ctrl+o to load a file)", classes="section-title")
+                yield TextArea(id="input", soft_wrap=True)
+                yield Static(id="loaded", classes="hint")
+                with Horizontal(classes="form-row"):
+                    yield Label("Public JWK")
+                    yield Input(id="jwk", placeholder="verify with this public JWK (optional)")
+                    yield Button("Inspect ^r", id="inspect", variant="primary")
+                yield Static(id="form")
+                yield DataTable(id="verdicts", show_cursor=False)
+                yield Label("Findings", classes="section-title")
+                yield DataTable(id="findings", show_cursor=False, zebra_stripes=True)
+            with Vertical(id="right"):
+                yield Label("Decoded (enter expands)", classes="section-title")
+                yield JsonTree(id="tree")
+
+    def on_body_ready(self) -> None:
+        self.query_one("#verdicts", DataTable).add_columns("Consumer", "Verdict")
+        findings = self.query_one("#findings", DataTable)
+        for label, width in (("Level", 7), ("Finding", 36), ("Fix", 18)):
+            findings.add_column(label, width=width)
+        super().on_body_ready()
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        return [("inspect: run", "Inspect the string", self.action_inspect)]
+
+    # --- input --------------------------------------------------------------------------------------------
+
+    def set_input(self, text: str, *, source: str | None = None) -> None:
+        """Put `text` in the input (long text is kept aside, not shown in the text area)."""
+        area = self.query_one("#input", TextArea)
+        if len(text) > SHOW_LIMIT:
+            self._loaded = text
+            area.text = ""
+            self.query_one("#loaded", Static).update(
+                Text(f"{source or 'input'}: {len(text):,} characters (not shown; typing above replaces it)"))
+        else:
+            self._loaded = None
+            area.text = text
+            self.query_one("#loaded", Static).update("")
+
+    @on(TextArea.Changed, "#input")
+    def _typed(self, event: TextArea.Changed) -> None:
+        if event.text_area.text and self._loaded is not None:  # the user typed or pasted over a loaded file
+            self._loaded = None
+            self.query_one("#loaded", Static).update("")
+
+    def input_text(self) -> str:
+        return self._loaded if self._loaded is not None else self.query_one("#input", TextArea).text
+
+    # --- actions ------------------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#jwk")
+    @on(Button.Pressed, "#inspect")
+    def action_inspect(self) -> None:
+        """Inspect the input (and verify it when a public JWK is given)."""
+        self.clear_error()
+        jwk = self.query_one("#jwk", Input).value.strip()
+        self._inspect(self.input_text(), jwk or None, time.perf_counter())
+
+    def action_load(self) -> None:
+        from sealtui.screens.dialogs import PathDialog, PathRequest
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._load(path)
+
+        self.app.push_screen(PathDialog(PathRequest("File to inspect", Path.cwd())), chosen)
+
+    def action_focus_tree(self) -> None:
+        self.query_one("#tree", JsonTree).focus()
+
+    # --- workers ------------------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, description="inspecting")
+    def _inspect(self, text: str, jwk: str | None, started: float) -> None:
+        from sealtui.core.lint import inspect
+
+        report = inspect(text, jwk)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Inspected(self, report, started))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="file", description="loading")
+    def _load(self, path: Path) -> None:
+        from sealtui.core.errors import InvalidInputError
+
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InvalidInputError(f"{path}: cannot read it as text ({e})") from None
+        self.post_message(self.Loaded(self, path, text))
+
+    # --- results ------------------------------------------------------------------------------------------
+
+    @on(Loaded)
+    def _loaded_file(self, message: Loaded) -> None:
+        self.set_input(message.text, source=str(message.path))
+        self.action_inspect()
+
+    @on(Inspected)
+    def _inspected(self, message: Inspected) -> None:
+        r = self.report = message.report
+        form = Text("form ", style="bold")
+        form.append(r.form, style="bold cyan")
+        form.append(f"  {r.form_description}\n", style="dim")
+        form.append("type ", style="bold")
+        form.append(r.kind or "?")
+        sig = r.signature
+        if sig.alg or sig.kid:
+            form.append("   signature ", style="bold")
+            state = {True: ("verified", "bold green"), False: ("DOES NOT VERIFY", "bold red"),
+                     None: ("not checked (no key given)", "yellow")}[sig.verified]
+            form.append(f"{sig.alg or '?'} kid={sig.kid or '(none)'}: ")
+            form.append(*state)
+            if sig.key_location:
+                form.append(f"\nkey: {sig.key_location}", style="dim")
+        self.query_one("#form", Static).update(form)
+        verdicts = self.query_one("#verdicts", DataTable)
+        verdicts.clear()
+        for consumer, verdict in r.verdicts.items():
+            verdicts.add_row(Text(consumer), status_text(verdict))
+        findings = self.query_one("#findings", DataTable)
+        findings.clear()
+        for f in r.findings:
+            what = Text(f.code, style="bold")
+            what.append(f": {f.message}")
+            what.append(f" (for {', '.join(f.consumers) or 'sealtui'})", style="dim")
+            findings.add_row(status_text(f.severity), what, Text(f.fix or ""), height=None)
+        parts = {k: v for k, v in (("header", r.header), ("payload", r.payload)) if v is not None}
+        tree = self.query_one("#tree", JsonTree)
+        tree.show_document(parts, label=r.summary)
+        started = message.started
+        self.call_after_refresh(lambda: setattr(self, "paint_seconds", time.perf_counter() - started))

@@ -1,0 +1,235 @@
+"""Instance and key: the KMS instances at hand, the key to seal with, and a connection check that says which
+step fails (reachability, trust, client key, permission)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, DataTable, Input, Label, OptionList
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from sealtui.screens.base import PaletteCommand, SealtuiScreen
+from sealtui.widgets.frame import status_text
+
+if TYPE_CHECKING:
+    from sealtui.providers.aliyun import ConnectionReport
+    from sealtui.sandbox.models import KeyInfo
+    from sealtui.session import Instance
+
+__all__ = ["InstanceScreen"]
+
+
+class InstanceScreen(SealtuiScreen):
+    """Pick the instance and key; check the connection."""
+
+    MODE = "instance"
+    CSS_PATH = "instance.tcss"
+    AUTO_FOCUS = "#key"
+    HELP_TEXT = ("Instances come from the credentials in use and from the local KMS. A key is a key id "
+                 "(key-…), an alias (alias/<name>) or an alibabakms://<endpoint>/[<instance>]/<key> URI. "
+                 "The connection check tries reachability, TLS trust with the CA bundle, the client key, "
+                 "and permission to encrypt with the key, and stops at the first failure.")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "check", "Check connection", id="instance.check",
+                tooltip="Check reachability, trust, the client key and permission for the key"),
+        Binding("ctrl+s", "use_key", "Use key", id="instance.use-key", tooltip="Seal with the key typed above"),
+        Binding("ctrl+l", "reload", "Reload", id="instance.reload", tooltip="Reload instances and keys"),
+    ]
+
+    @dataclass
+    class Listed(Message):
+        """Instances and the local KMS's keys were listed."""
+
+        screen: InstanceScreen
+        instances: list[Instance]
+        keys: list[KeyInfo]
+
+        @property
+        def control(self) -> InstanceScreen:
+            return self.screen
+
+    @dataclass
+    class Checked(Message):
+        """The connection check finished."""
+
+        screen: InstanceScreen
+        report: ConnectionReport
+
+        @property
+        def control(self) -> InstanceScreen:
+            return self.screen
+
+    @dataclass
+    class KeySet(Message):
+        """The key to seal with was set."""
+
+        screen: InstanceScreen
+        key: str
+
+        @property
+        def control(self) -> InstanceScreen:
+            return self.screen
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.report: ConnectionReport | None = None
+        """The last connection check (tests read it)."""
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(classes="body"):
+            yield Label("KMS instances (enter uses one)", classes="section-title")
+            yield DataTable(id="instances", cursor_type="row")
+            with Horizontal(classes="form-row"):
+                yield Label("Endpoint")
+                yield Input(id="endpoint", placeholder="host:port (default <instance>.cryptoservice.kms.aliyuncs.com)")
+                yield Button("Set", id="set-endpoint")
+            with Horizontal(classes="form-row"):
+                yield Label("Key")
+                yield Input(id="key", placeholder="key-…, alias/<name> or alibabakms://<endpoint>/[<instance>]/<key>")
+                yield Button("Use key ^s", id="use-key", variant="primary")
+            with Horizontal(id="key-lists"):
+                with Vertical():
+                    yield Label("Recently used keys", classes="section-title")
+                    yield OptionList(id="recent")
+                with Vertical():
+                    yield Label("Local KMS keys", classes="section-title")
+                    yield DataTable(id="sandbox-keys", cursor_type="row")
+            with Horizontal(classes="form-row"):
+                yield Label("Connection", classes="section-title")
+                yield Button("Check connection ^r", id="check")
+            yield DataTable(id="connection", show_cursor=False)
+
+    def on_body_ready(self) -> None:
+        self.query_one("#instances", DataTable).add_columns("Source", "Instance", "Endpoint", "Client key")
+        self.query_one("#sandbox-keys", DataTable).add_columns("Key", "Aliases", "Spec", "State")
+        conn = self.query_one("#connection", DataTable)
+        for label, width in (("Step", 12), ("Status", 7), ("Message", 48), ("Fix", 36)):
+            conn.add_column(label, width=width)
+        super().on_body_ready()
+
+    def on_session_changed(self) -> None:
+        s = self.session
+        if s.key and not self.query_one("#key", Input).value:
+            self.query_one("#key", Input).value = s.key
+        if s.endpoint and not self.query_one("#endpoint", Input).value:
+            self.query_one("#endpoint", Input).value = s.endpoint
+        recent = self.query_one("#recent", OptionList)
+        recent.clear_options()
+        recent.add_options([Option(Text(k), id=f"recent-{i}") for i, k in enumerate(s.recent_keys)] or
+                           [Option(Text("none yet", style="dim"), disabled=True)])
+        self._list()
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        return [("connection: check", "Reachability, trust, client key, permission", self.action_check)]
+
+    # --- actions ------------------------------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        self._list()
+
+    @on(Button.Pressed, "#check")
+    def action_check(self) -> None:
+        """Run the connection check for the instance, endpoint and key in use."""
+        self.clear_error()
+        self.query_one("#connection", DataTable).clear()
+        self._check(self.query_one("#endpoint", Input).value.strip())
+
+    @on(Input.Submitted, "#key")
+    @on(Button.Pressed, "#use-key")
+    def action_use_key(self) -> None:
+        """Use the key typed in the key field."""
+        self.clear_error()
+        self._set_key(self.query_one("#key", Input).value.strip())
+
+    @on(Input.Submitted, "#endpoint")
+    @on(Button.Pressed, "#set-endpoint")
+    def _set_endpoint(self) -> None:
+        self.clear_error()
+        self._endpoint(self.query_one("#endpoint", Input).value.strip())
+
+    @on(OptionList.OptionSelected, "#recent")
+    def _recent(self, event: OptionList.OptionSelected) -> None:
+        key = str(event.option.prompt)
+        self.query_one("#key", Input).value = key
+        self._set_key(key)
+
+    @on(DataTable.RowSelected, "#sandbox-keys")
+    def _sandbox_key(self, event: DataTable.RowSelected) -> None:
+        key = str(event.row_key.value)
+        self.query_one("#key", Input).value = key
+        self._set_key(key)
+
+    @on(DataTable.RowSelected, "#instances")
+    def _instance(self, event: DataTable.RowSelected) -> None:
+        source = str(event.row_key.value)
+        if source == "sandbox" and self.session.sandbox is None:
+            self.sealtui.start_sandbox()
+        else:
+            self.notify(f"{source} instance in use", markup=False)
+
+    # --- workers ------------------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="list", description="listing instances and keys")
+    def _list(self) -> None:
+        instances, keys = self.session.instances(), self.session.sandbox_keys()
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Listed(self, instances, keys))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, description="checking the connection")
+    def _check(self, endpoint: str) -> None:
+        if endpoint != (self.session.endpoint or ""):
+            self.session.set_endpoint(endpoint)
+        report = self.session.check_connection()
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Checked(self, report))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, description="setting the key")
+    def _set_key(self, key: str) -> None:
+        self.session.set_key(key)
+        self.post_message(self.KeySet(self, key))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, description="setting the endpoint")
+    def _endpoint(self, endpoint: str) -> None:
+        self.session.set_endpoint(endpoint)
+        self.post_message(self.KeySet(self, self.session.key or ""))
+
+    # --- results ------------------------------------------------------------------------------------------
+
+    @on(Listed)
+    def _listed(self, message: Listed) -> None:
+        table = self.query_one("#instances", DataTable)
+        table.clear()
+        for inst in message.instances:
+            if inst.source not in table.rows:
+                table.add_row(Text(inst.source), Text(inst.kms_instance_id), Text(inst.endpoint),
+                              Text(inst.client_key_id), key=inst.source)
+        keys = self.query_one("#sandbox-keys", DataTable)
+        keys.clear()
+        for k in message.keys:
+            ref = k.aliases[0] if k.aliases else k.id
+            if ref not in keys.rows:
+                keys.add_row(Text(k.id), Text(", ".join(k.aliases)), Text(k.spec),
+                             Text(k.state, style="green" if k.state == "Active" else "yellow"), key=ref)
+
+    @on(Checked)
+    def _checked(self, message: Checked) -> None:
+        self.report = message.report
+        table = self.query_one("#connection", DataTable)
+        table.clear()
+        for step in message.report.steps:
+            table.add_row(Text(step.name), status_text(step.status), Text(step.message), Text(step.fix or ""),
+                          height=None)
+        if message.report.ok:
+            self.notify(f"connection to {message.report.endpoint} works", markup=False)
+
+    @on(KeySet)
+    def _key_set(self, message: KeySet) -> None:
+        self.sealtui.session_changed()

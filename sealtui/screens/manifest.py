@@ -1,0 +1,178 @@
+"""Manifest: the Kubernetes Secret carrying this session's sealed values, the equivalent `kubectl create
+secret` command, and the pod snippet that consumes it; copy or save each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Input, Label, RadioButton, RadioSet, TabbedContent, TabPane, TextArea
+
+from sealtui.screens.base import PaletteCommand, SealtuiScreen
+
+__all__ = ["ManifestScreen"]
+
+TABS = {"yaml": ("Secret YAML", ".yaml"), "kubectl": ("kubectl command", "-kubectl.sh"),
+        "pod": ("Pod snippet", "-pod.yaml")}
+"""Output tab id → (title, file-name suffix)."""
+
+
+class ManifestScreen(SealtuiScreen):
+    """The Secret for this session's sealed values."""
+
+    MODE = "manifest"
+    CSS_PATH = "manifest.tcss"
+    AUTO_FOCUS = "#secret-name"
+    HELP_TEXT = ("Every value sealed in this session goes into one Secret. Set its name and namespace, and "
+                 "whether values go under stringData (as is) or data (base64). Copy or save the YAML, the "
+                 "kubectl command or the pod snippet (env vars and a volume, which the kata agent hands to "
+                 "CDH because the values start with `sealed.`).")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+y", "copy", "Copy", id="manifest.copy", priority=True, tooltip="Copy the tab shown"),
+        Binding("ctrl+s", "save", "Save", id="manifest.save", tooltip="Save the tab shown to a new file"),
+        Binding("ctrl+r", "build", "Rebuild", id="manifest.build", tooltip="Build the manifest again"),
+    ]
+
+    @dataclass
+    class Built(Message):
+        """The manifest was built (or could not be: `error`)."""
+
+        screen: ManifestScreen
+        texts: dict[str, str]
+        error: str | None = None
+        fix: str | None = None
+
+        @property
+        def control(self) -> ManifestScreen:
+            return self.screen
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: dict[str, str] = {}
+        """The last built outputs by tab id (tests read them)."""
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(classes="body"):
+            with Horizontal(classes="form-row"):
+                yield Label("Secret name")
+                yield Input("sealed-secrets", id="secret-name")
+                yield Label("Namespace", classes="ns-label")
+                yield Input(id="namespace", placeholder="(none)")
+            with Horizontal(classes="form-row", id="form-line"):
+                yield Label("Values under")
+                with RadioSet(id="form"):
+                    yield RadioButton("stringData (as is)", value=True, id="form-stringData")
+                    yield RadioButton("data (base64)", id="form-data")
+            yield Label("Sealed values of this session", classes="section-title")
+            yield DataTable(id="values", show_cursor=False)
+            with TabbedContent(id="outputs"):
+                for tab, (title, _suffix) in TABS.items():
+                    with TabPane(title, id=f"tab-{tab}"):
+                        yield TextArea(id=tab, read_only=True, soft_wrap=True)
+
+    def on_body_ready(self) -> None:
+        values = self.query_one("#values", DataTable)
+        for label, width in (("Key", 20), ("Sealed", 60), ("KMS key", 30)):
+            values.add_column(label, width=width)
+        super().on_body_ready()
+
+    def on_session_changed(self) -> None:
+        values = self.query_one("#values", DataTable)
+        values.clear()
+        for v in self.session.sealed.values():
+            shown = v.sealed if len(v.sealed) <= 60 else f"{v.sealed[:44]}…({len(v.sealed):,} chars)"
+            values.add_row(Text(v.name), Text(shown), Text(v.key_id))
+        self.action_build()
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        return [(f"copy: {title}", f"Copy the {title}", lambda t=tab: self.copy_tab(t))  # type: ignore[misc]
+                for tab, (title, _s) in TABS.items()]
+
+    # --- actions ------------------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#secret-name, #namespace")
+    @on(RadioSet.Changed, "#form")
+    def action_build(self) -> None:
+        """Build the outputs from the name, namespace, form and the sealed values."""
+        if not self.is_mounted:
+            return
+        name = self.query_one("#secret-name", Input).value.strip()
+        namespace = self.query_one("#namespace", Input).value.strip() or None
+        form = "data" if self.query_one("#form-data", RadioButton).value else "stringData"
+        self._build(name, namespace, form)
+
+    def _current_tab(self) -> str:
+        active = self.query_one("#outputs", TabbedContent).active
+        return active.removeprefix("tab-") or "yaml"
+
+    def copy_tab(self, tab: str) -> None:
+        text = self.texts.get(tab)
+        if not text:
+            self.notify("nothing to copy: seal a value first (F4)", severity="warning", markup=False)
+            return
+        self.sealtui.copy_text(text, what=TABS[tab][0])
+
+    def action_copy(self) -> None:
+        """Copy the output shown."""
+        self.copy_tab(self._current_tab())
+
+    def action_save(self) -> None:
+        """Save the output shown to a new file."""
+        tab = self._current_tab()
+        text = self.texts.get(tab)
+        if not text:
+            self.notify("nothing to save: seal a value first (F4)", severity="warning", markup=False)
+            return
+        from sealtui.screens.dialogs import PathDialog, PathRequest
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._save(path, text)
+
+        name = self.query_one("#secret-name", Input).value.strip() or "secret"
+        default = str(Path.cwd() / f"{name}{TABS[tab][1]}")
+        self.app.push_screen(PathDialog(PathRequest(f"Save the {TABS[tab][0]} as", Path.cwd(), default,
+                                                    must_exist=False)), chosen)
+
+    # --- workers ------------------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="build", description="building the manifest")
+    def _build(self, name: str, namespace: str | None, form: str) -> None:
+        from sealtui.core.errors import SealtuiError
+
+        if not self.session.sealed:
+            self.post_message(self.Built(self, {}, "nothing sealed yet in this session", "seal a value first (F4)"))
+            return
+        try:  # validation as you type: shown inline, not as an error notification
+            m = self.session.manifest(name, namespace, "data" if form == "data" else "stringData")
+        except SealtuiError as e:
+            self.post_message(self.Built(self, {}, e.message, e.fix))
+            return
+        self.post_message(self.Built(self, {"yaml": m.to_yaml(), "kubectl": m.kubectl_command() + "\n",
+                                            "pod": m.pod_snippet()}))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="saving")
+    def _save(self, path: Path, text: str) -> None:
+        from sealtui.session import write_new_file
+
+        write_new_file(path, text.encode("utf-8"))
+        self.app.call_from_thread(self.notify, f"saved to {path}", markup=False)
+
+    @on(Built)
+    def _built(self, message: Built) -> None:
+        self.texts = message.texts
+        for tab in TABS:
+            self.query_one(f"#{tab}", TextArea).text = message.texts.get(tab, "")
+        if message.error:
+            from sealtui.widgets.frame import ErrorLine
+
+            self.query_one(ErrorLine).show(message.error, message.fix)
+        else:
+            self.clear_error()

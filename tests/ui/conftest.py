@@ -1,0 +1,73 @@
+"""Helpers for the UI tests: an app factory with test settings, and bounded waits (never fixed sleeps)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sealtui.app import SealtuiApp, create_app
+
+WAIT_SECONDS = 20.0
+"""Upper bound of any wait in a UI test (each wait ends as soon as its condition holds)."""
+
+
+def make_app(tmp_path: Path, **options: Any) -> SealtuiApp:
+    """An app with its config and sandbox under `tmp_path`, no cursor blink, no system clipboard."""
+    options.setdefault("cursor_blink", False)
+    options.setdefault("use_pyperclip", False)
+    options.setdefault("first_run_offer", False)
+    options.setdefault("sandbox_root", tmp_path / "sandbox")
+    return create_app(config_dir=tmp_path / "config", **options)
+
+
+def run(coro: Coroutine[Any, Any, None]) -> None:
+    """Run an async test body (no pytest-asyncio needed)."""
+    asyncio.run(coro)
+
+
+async def wait_for(pilot: Any, condition: Callable[[], object], what: str, timeout: float = WAIT_SECONDS) -> None:
+    """Let the app run until `condition()` is true; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+async def settle(pilot: Any) -> None:
+    """Wait for every worker to finish and the messages they posted to be handled (a failed worker is the
+    app's business: it shows the error, which the test then asserts on)."""
+    from textual.worker import WorkerCancelled, WorkerFailed
+
+    for _ in range(2):
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except (WorkerFailed, WorkerCancelled):
+            pass
+        await pilot.pause()
+
+
+def rendered(widget: Any) -> str:
+    """The plain text a widget shows now."""
+    return str(widget.render())
+
+
+@pytest.fixture
+def signing_key(tmp_path: Path) -> tuple[Path, Path]:
+    """A P-256 key pair on disk: (private JWK, public JWK)."""
+    from sealtui.core.jws import keygen
+
+    files = keygen("ui-test-signer", tmp_path)
+    return files.private_path, files.public_path
+
+
+async def type_into(pilot: Any, selector: str, text: str) -> None:
+    """Focus a field by clicking it and type `text` key by key."""
+    await pilot.click(selector)
+    await pilot.press(*[c if c != " " else "space" for c in text])
+

@@ -1,0 +1,94 @@
+"""Write the README's screenshots (`assets/*.svg`): a real session against a fresh local KMS instance.
+
+Run: `.venv/bin/python -m tests.ui.screenshots [OUTPUT_DIR]` (default `assets/`). It removes and recreates
+`/tmp/sealtui-demo` (the demo's home), so the paths on screen read like a user's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from sealtui.app import SealtuiApp, create_app
+from tests.ui.conftest import settle, wait_for
+
+HOME = Path("/tmp/sealtui-demo")
+SIZE = (120, 40)
+
+
+async def _shoot(pilot: Any, out: Path, name: str) -> None:
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+    (out / f"{name}.svg").write_text(pilot.app.export_screenshot(title=f"sealtui: {name}"))
+    print(out / f"{name}.svg")
+
+
+async def session(out: Path) -> None:
+    shutil.rmtree(HOME, ignore_errors=True)
+    (HOME / "work").mkdir(parents=True)
+    app: SealtuiApp = create_app(config_dir=HOME / ".config" / "sealtui",
+                                 sandbox_root=HOME / ".local" / "share" / "sealtui" / "sandbox",
+                                 first_run_offer=True, cursor_blink=False, use_pyperclip=False)
+    async with app.run_test(size=SIZE) as pilot:
+        from sealtui.screens.dialogs import FirstRunDialog
+
+        await wait_for(pilot, lambda: isinstance(app.screen, FirstRunDialog), "the first-run offer")
+        await _shoot(pilot, out, "first-run")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.session.credentials is not None, "the local KMS")
+        await _shoot(pilot, out, "credentials")
+
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await _shoot(pilot, out, "instance")
+
+        await pilot.press("f4")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        seal = app.screen
+        seal.query_one("#src-pairs").value = True
+        seal.query_one("#pairs-text").text = "DB_PASSWORD=correct horse battery staple\nAPI_TOKEN=tok-1234\n"
+        await pilot.press("ctrl+r")
+        await _shoot(pilot, out, "seal")
+        sealed = seal.results[0].sealed
+
+        await pilot.press("f5")
+        unseal = app.screen
+        unseal.query_one("#sealed").text = sealed
+        public = HOME / ".config" / "sealtui" / "keys" / "sealtui-signing-public.json"
+        unseal.query_one("#jwk").value = str(public)
+        await pilot.press("ctrl+r")
+        await _shoot(pilot, out, "unseal")
+
+        await pilot.press("f6")
+        inspect = app.screen
+        inspect.set_input(sealed)
+        inspect.query_one("#jwk").value = str(public)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press("ctrl+l")
+        await _shoot(pilot, out, "inspect")
+
+        await pilot.press("f7")
+        await settle(pilot)
+        app.screen.query_one("#secret-name").value = "app-secrets"
+        app.screen.query_one("#namespace").value = "prod"
+        await _shoot(pilot, out, "manifest")
+
+        await pilot.press("f1")
+        await _shoot(pilot, out, "help")
+
+
+def main() -> None:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "assets")
+    out.mkdir(parents=True, exist_ok=True)
+    asyncio.run(session(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""Seal → manifest → copy, against the local KMS: the app's own (first run) and the shared test sandbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from sealtui.screens.manifest import ManifestScreen
+from sealtui.screens.seal import SealScreen
+from tests.ui.conftest import make_app, run, settle, type_into, wait_for
+
+
+def test_first_run_creates_the_local_kms_then_seal_and_copy_the_manifest(tmp_path: Path) -> None:
+    """A new user: the first-run offer creates and starts the local KMS, a value is sealed with a generated
+    signing key, and the Secret manifest is copied."""
+    app = make_app(tmp_path, first_run_offer=True)
+
+    async def flow() -> None:
+        from sealtui.screens.dialogs import FirstRunDialog
+
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, FirstRunDialog), "the first-run offer")
+            await pilot.press("enter")  # "Create and start the local KMS" has the focus
+            await wait_for(pilot, lambda: app.session.sandbox is not None and app.session.credentials is not None,
+                           "the local KMS")
+            await settle(pilot)
+            assert app.current_mode == "credentials"
+            assert (tmp_path / "sandbox" / "credentials").is_dir()
+            assert app.session.key == "alias/sealtui-default"
+
+            await pilot.press("f4")
+            seal = app.screen
+            assert isinstance(seal, SealScreen)
+            await pilot.press("ctrl+g")
+            await settle(pilot)
+            assert app.session.signing_jwk is not None
+            public = tmp_path / "config" / "keys" / "sealtui-signing-public.json"
+            assert json.loads(public.read_text())["kid"] == "sealtui-signing"
+            assert "sealtui-signing" in str(seal.query_one("#provision").render())
+
+            await type_into(pilot, "#value", "hunter2")
+            await pilot.press("ctrl+r")
+            await settle(pilot)
+            assert not app.errors, app.errors
+            assert len(seal.results) == 1 and seal.results[0].sealed.startswith("sealed.")
+            assert seal.query_one("#value").value == ""  # the plaintext does not linger in the field
+            assert seal.results[0].sealed in seal.query_one("#results").text
+
+            await pilot.press("f7")
+            await settle(pilot)
+            manifest = app.screen
+            assert isinstance(manifest, ManifestScreen)
+            doc = yaml.safe_load(manifest.texts["yaml"])
+            assert doc["kind"] == "Secret" and doc["stringData"]["secret"] == seal.results[0].sealed
+            await pilot.press("ctrl+y")
+            assert app.clipboard == manifest.texts["yaml"]
+
+        assert app.session.sandbox is None  # stopped with the app
+        config = json.loads((tmp_path / "config" / "config.json").read_text())
+        assert config["sandbox"] is True
+        assert "hunter2" not in (tmp_path / "config" / "config.json").read_text()
+
+    run(flow())
+
+
+def test_seal_several_pairs_with_a_loaded_signing_key(tmp_path: Path, sandbox, signing_key) -> None:
+    """KEY=value pairs sealed at once against the shared sandbox; the manifest has them all, in data form."""
+    private, public = signing_key
+    app = make_app(tmp_path, credentials_dir=sandbox.credentials_dir, endpoint=sandbox.endpoint,
+                   key="alias/sealtui-default", start_mode="seal")
+
+    async def flow() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            seal = app.screen
+            assert isinstance(seal, SealScreen)
+            seal.query_one("#jwk").value = str(private)
+            await pilot.click("#load-jwk")
+            await settle(pilot)
+            await pilot.click("#src-pairs")
+            seal.query_one("#pairs-text").text = "# app settings\nDB_PASSWORD=pa55\nAPI_TOKEN=tok=en\n"
+            await pilot.press("ctrl+r")
+            await settle(pilot)
+            assert not app.errors, app.errors
+            assert [v.name for v in seal.results] == ["DB_PASSWORD", "API_TOKEN"]
+            from sealtui.core.verify import verify_sealed
+
+            for v in seal.results:
+                verify_sealed(v.sealed, public)
+
+            await pilot.press("f7")
+            await settle(pilot)
+            manifest = app.screen
+            assert isinstance(manifest, ManifestScreen)
+            manifest.query_one("#namespace").value = "prod"
+            manifest.query_one("#form-data").value = True
+            await settle(pilot)
+            doc = yaml.safe_load(manifest.texts["yaml"])
+            assert doc["metadata"] == {"name": "sealed-secrets", "namespace": "prod"}
+            assert set(doc["data"]) == {"DB_PASSWORD", "API_TOKEN"}
+            assert manifest.texts["kubectl"].startswith("kubectl create secret generic sealed-secrets")
+            assert "secretKeyRef" in manifest.texts["pod"]
+            manifest.query_one("#secret-name").value = "Not_Valid"
+            await settle(pilot)
+            assert "not a valid Kubernetes name" in str(manifest.query_one("ErrorLine").render())
+
+    run(flow())
+
+
+def test_seal_unreachable_endpoint_is_shown_and_the_app_keeps_running(tmp_path: Path, sandbox, signing_key) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    app = make_app(tmp_path, credentials_dir=sandbox.credentials_dir, endpoint=f"127.0.0.1:{closed_port}",
+                   key="alias/sealtui-default", start_mode="seal")
+
+    async def flow() -> None:
+        from sealtui.core.errors import ProviderError
+
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            app.session.load_signing_key(signing_key[0])
+            app.screen.query_one("#value").value = "x"
+            await pilot.press("ctrl+r")
+            await settle(pilot)
+            assert isinstance(app.errors[-1], ProviderError)
+            assert "connection refused" in app.errors[-1].message
+            assert "connection refused" in str(app.screen.query_one("ErrorLine").render())
+            assert app.is_running
+
+    run(flow())
+
+
+def test_a_slow_kms_call_shows_busy_and_can_be_cancelled(tmp_path: Path, sandbox, signing_key) -> None:
+    """A KMS that accepts the connection and never answers: the busy bar shows, escape cancels."""
+    import socket
+
+    blackhole = socket.socket()
+    blackhole.bind(("127.0.0.1", 0))
+    blackhole.listen(8)
+    port = blackhole.getsockname()[1]
+    app = make_app(tmp_path, credentials_dir=sandbox.credentials_dir, endpoint=f"127.0.0.1:{port}",
+                   key="alias/sealtui-default", start_mode="seal")
+
+    async def flow() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            seal = app.screen
+            app.session.load_signing_key(signing_key[0])
+            seal.query_one("#value").value = "x"
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: seal.busy and seal.query_one("BusyBar").display, "the busy bar")
+            assert "sealing through the KMS" in str(seal.query_one("#busy-label").render())
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not seal.busy, "the cancellation")
+            assert not seal.results and not app.errors
+            blackhole.close()  # the abandoned call now fails fast instead of waiting out its read timeout
+
+    try:
+        run(flow())
+    finally:
+        blackhole.close()  # the abandoned call fails fast now instead of waiting for its timeout
