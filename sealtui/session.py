@@ -25,12 +25,13 @@ if TYPE_CHECKING:
     from sealtui.core.credentials import AliyunCredentials, CheckReport
     from sealtui.core.jws import Jwk, JwkSigner
     from sealtui.core.manifest import DataForm, SecretManifest
+    from sealtui.core.models import EnvelopePayload
     from sealtui.providers.aliyun import AliyunKms, ConnectionReport
     from sealtui.sandbox import RunningSandbox, SandboxStatus
     from sealtui.sandbox.models import KeyInfo
 
 __all__ = ["DEFAULT_CLIPBOARD_CLEAR_SECONDS", "DEFAULT_KID", "Instance", "SealedValue", "Session",
-           "default_config_dir", "parse_plaintext_pairs", "write_new_file", "write_private_file"]
+           "default_config_dir", "parse_plaintext_pairs"]
 
 DEFAULT_CLIPBOARD_CLEAR_SECONDS = 30.0
 """How long a copied secret stays on the clipboard before sealtui clears it."""
@@ -50,28 +51,10 @@ def default_config_dir() -> Path:
 
 
 def _default_sandbox_root() -> Path:
-    from sealtui.sandbox.config import default_root_dir
+    from sealtui.sandbox.layout import default_root_dir
 
     return default_root_dir()
 
-
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write `data` to a new file with mode 0600; never overwrite an existing file."""
-    write_new_file(path, data, mode=0o600)
-
-
-def write_new_file(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Write `data` to a new file (created with `mode`); refuse to overwrite one that exists."""
-    path = Path(path).expanduser()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    except FileExistsError:
-        raise InvalidInputError(f"{path} already exists", fix="choose another file name; sealtui never overwrites") \
-            from None
-    except OSError as e:
-        raise InvalidInputError(f"{path}: {e.strerror}", fix="check the directory and its permissions") from None
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
 
 
 @dataclass(frozen=True)
@@ -380,44 +363,27 @@ class Session:
 
     def seal_value(self, name: str, plaintext: bytes) -> SealedValue:
         """Seal `plaintext` as an aliyun envelope through the KMS and sign it; remember it under `name`."""
-        from sealtui.core.codec import encode_sealed
-        from sealtui.core.envelope import seal_envelope
-        from sealtui.core.lint import inspect
+        from sealtui.core.sealing import seal_value
 
         if not name:
             raise InvalidInputError("the value has no name", fix="give the Secret key it goes under")
         signer = self.signer()
-        payload = seal_envelope(plaintext, self.provider())
-        sealed = encode_sealed(payload, signer)
-        errors = [f for f in inspect(sealed).errors() if "cdh-skip-verification" in f.consumers]
-        if errors:
-            raise InvalidInputError(f"CDH would reject this secret: {errors[0].message}", fix=errors[0].fix)
-        value = SealedValue(name, sealed, payload.key_id, signer.kid)
+        result = seal_value(plaintext, self.provider(), signer)
+        value = SealedValue(name, result.sealed, result.payload.key_id, signer.kid)
         self.sealed[name] = value
         return value
 
     def unseal(self, text: str, jwk: Path | None, *, skip_verification: bool = False) -> bytes:
         """Verify (or explicitly skip), unwrap the data key through the KMS and decrypt, as CDH does."""
-        from sealtui.core.codec import parse_sealed
-        from sealtui.core.envelope import open_envelope
-        from sealtui.core.models import EnvelopePayload
+        from sealtui.core.sealing import unseal_text
+        from sealtui.providers import require_provider
 
-        if jwk is None and not skip_verification:
-            raise UsageError("no public JWK to verify the signature with",
-                             fix="give the signer's public JWK, or tick 'skip verification'")
-        sealed = parse_sealed(text.strip())
-        if jwk is not None:
-            from sealtui.core.verify import verify_sealed
+        def wrapper_for(payload: EnvelopePayload) -> AliyunKms:
+            require_provider(payload.provider)
+            return self.provider()
 
-            verify_sealed(sealed, Path(jwk).expanduser())
-        payload = sealed.payload
-        if not isinstance(payload, EnvelopePayload):
-            raise InvalidInputError(f"this is a vault secret: it holds no ciphertext, only the name {payload.name!r}",
-                                    fix=f"fetch the secret from provider {payload.provider!r} itself")
-        if payload.provider != "aliyun":
-            raise InvalidInputError(f"provider {payload.provider!r} is not supported for unsealing",
-                                    fix="sealtui unseals aliyun envelopes")
-        return open_envelope(payload, self.provider())
+        return unseal_text(text, wrapper_for, jwk=Path(jwk).expanduser() if jwk is not None else None,
+                           skip_verification=skip_verification).plaintext
 
     def manifest(self, name: str, namespace: str | None = None, form: DataForm = "stringData") -> SecretManifest:
         """The Secret manifest of this session's sealed values."""

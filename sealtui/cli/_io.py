@@ -7,14 +7,15 @@ Exit codes (documented in the README):
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from sealtui.core.errors import InvalidInputError, UsageError
+from sealtui.core.files import write_new_file, write_private_file
+
+__all__ = ["write_new_file", "write_private_file"]  # re-exported for the command modules
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -79,43 +80,6 @@ def read_bytes_input(path: Path | None) -> bytes:
         raise InvalidInputError(f"{path} is a directory", fix="give a file") from None
     except PermissionError:
         raise InvalidInputError(f"{path}: permission denied", fix="check the file's permissions") from None
-
-
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write `data` to a new file with mode 0600; never overwrite an existing file."""
-    write_new_file(path, data, mode=0o600)
-
-
-def write_new_file(path: Path, data: bytes, *, mode: int) -> None:
-    """Write `data` to a new file with `mode`, all or nothing; never overwrite an existing file.
-
-    The data goes to a temporary file in the same directory first and is hard-linked into place, so a
-    failure half-way (or a file that appeared meanwhile) never leaves a partial or clobbered file.
-    """
-    import tempfile
-
-    path = Path(path)
-    exists = InvalidInputError(f"{path} already exists", fix="choose another output path or remove the file first")
-    if path.exists():
-        raise exists
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise InvalidInputError(f"{path}: cannot write there ({e.strerror})") from None
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.link(tmp, path)
-    except FileExistsError:
-        raise exists from None
-    except OSError as e:
-        raise InvalidInputError(f"{path}: {e.strerror}") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
 
 
 def print_json(data: Any) -> None:

@@ -36,10 +36,9 @@ def register_seal_bulk(seal_subparsers: Any) -> None:
 def cmd_seal_bulk(args: argparse.Namespace) -> int:
     from sealtui.cli.kms_cmds import load_credentials
     from sealtui.core.bulk import parse_env, seal_many
-    from sealtui.core.codec import encode_sealed
-    from sealtui.core.envelope import seal_envelope
     from sealtui.core.keyref import parse_key_ref
     from sealtui.core.manifest import build_manifest
+    from sealtui.core.sealing import seal_value
 
     if args.output is not None and args.output.exists():
         from sealtui.core.errors import InvalidInputError
@@ -61,7 +60,7 @@ def cmd_seal_bulk(args: argparse.Namespace) -> int:
     kms = AliyunKms(load_credentials(args), key, endpoint=args.endpoint)
 
     def seal_one(plaintext: bytes) -> str:
-        return encode_sealed(seal_envelope(plaintext, kms), signer)
+        return seal_value(plaintext, kms, signer).sealed
 
     show = sys.stderr.isatty()
 

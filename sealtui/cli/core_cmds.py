@@ -141,19 +141,14 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
 
 
 def cmd_seal_vault(args: argparse.Namespace) -> int:
-    from sealtui.core.codec import encode_sealed
-    from sealtui.core.errors import InvalidInputError
-    from sealtui.core.lint import inspect
+    from sealtui.core.sealing import seal_payload
     from sealtui.core.vault import PROVISION_NOTE, vault_payload
 
     settings: dict[str, Any] = dict(_pairs(args.provider_setting, "--provider-setting"))
     if args.provider == "aliyun" and "client_key_id" in settings:
         settings.setdefault("client_type", "client_key")
     payload = vault_payload(args.name, args.provider, settings, _pairs(args.annotation, "--annotation"))
-    sealed = encode_sealed(payload, load_signer(args))
-    errors = [f for f in inspect(sealed).errors() if "cdh-skip-verification" in f.consumers]
-    if errors:
-        raise InvalidInputError(f"CDH would reject this secret: {errors[0].message}", fix=errors[0].fix)
+    sealed = seal_payload(payload, load_signer(args))
     _io.note(PROVISION_NOTE.format(provider=args.provider, name=args.name))
     emit_sealed(sealed, args)
     return _io.EXIT_OK

@@ -129,11 +129,9 @@ def load_credentials(args: argparse.Namespace) -> Any:
 def cmd_seal_envelope(args: argparse.Namespace) -> int:
     """`sealtui seal envelope`: print the sealed string alone on stdout."""
     from sealtui.cli._signing import emit_sealed, load_signer
-    from sealtui.core.codec import encode_sealed
-    from sealtui.core.envelope import seal_envelope
-    from sealtui.core.errors import InvalidInputError, UsageError
+    from sealtui.core.errors import UsageError
     from sealtui.core.keyref import parse_key_ref
-    from sealtui.core.lint import inspect
+    from sealtui.core.sealing import seal_value
 
     if args.source not in (None, "-"):
         raise UsageError(
@@ -149,11 +147,7 @@ def cmd_seal_envelope(args: argparse.Namespace) -> int:
     from sealtui.providers.aliyun import AliyunKms
 
     kms = AliyunKms(creds, key, endpoint=args.endpoint)
-    sealed = encode_sealed(seal_envelope(plaintext, kms), signer)
-    errors = [f for f in inspect(sealed).errors() if "cdh-skip-verification" in f.consumers]
-    if errors:
-        raise InvalidInputError(f"CDH would reject this secret: {errors[0].message}", fix=errors[0].fix)
-    emit_sealed(sealed, args)
+    emit_sealed(seal_value(plaintext, kms, signer).sealed, args)
     return _io.EXIT_OK
 
 
@@ -173,9 +167,7 @@ def _credentials_for_payload(directory: Path, settings: dict[str, Any]) -> Any:
 
 def cmd_unseal(args: argparse.Namespace) -> int:
     """`sealtui unseal`: verify (or skip), unwrap through the KMS, decrypt, write where asked."""
-    from sealtui.core.codec import parse_sealed
-    from sealtui.core.envelope import open_envelope
-    from sealtui.core.errors import InvalidInputError, UsageError
+    from sealtui.core.errors import UsageError
     from sealtui.core.models import EnvelopePayload
 
     to_stdout = args.stdout or args.output == "-"
@@ -183,32 +175,25 @@ def cmd_unseal(args: argparse.Namespace) -> int:
         raise UsageError("give either -o OUT or --stdout, not both")
     if not to_stdout and not args.output:
         raise UsageError("say where the plaintext goes", fix="give -o FILE (mode 0600) or --stdout")
-    raw = _io.read_input_text(args, "a sealed secret")
-    text = raw.strip()
-    if text != raw:
-        _io.note("note: ignored whitespace around the sealed string (CDH with verification would reject it)")
-    sealed = parse_sealed(text)
-    if args.jwk is not None:
-        from sealtui.core.verify import verify_sealed
+    from sealtui.core.sealing import unseal_text
+    from sealtui.providers import require_provider
 
-        verify_sealed(sealed, args.jwk)
-        _io.note(f"signature verified with {args.jwk} (kid {sealed.kid!r})")
+    def wrapper_for(payload: EnvelopePayload) -> Any:
+        require_provider(payload.provider)
+        from sealtui.providers.aliyun import AliyunKms
+
+        creds = _credentials_for_payload(args.credentials_dir, dict(payload.provider_settings or {}))
+        return AliyunKms(creds, endpoint=args.endpoint)
+
+    result = unseal_text(_io.read_input_text(args, "a sealed secret"), wrapper_for, jwk=args.jwk,
+                         skip_verification=args.skip_verification)
+    if result.stripped_whitespace:
+        _io.note("note: ignored whitespace around the sealed string (CDH with verification would reject it)")
+    if result.verified:
+        _io.note(f"signature verified with {args.jwk} (kid {result.secret.kid!r})")
     else:
         _io.note("warning: the signature was NOT verified (--skip-verification)")
-    payload = sealed.payload
-    if not isinstance(payload, EnvelopePayload):
-        raise InvalidInputError(
-            f"this is a vault secret: it holds no ciphertext, only the name {payload.name!r}",
-            fix=f"fetch the secret from provider {payload.provider!r} itself",
-        )
-    if payload.provider != "aliyun":
-        raise InvalidInputError(
-            f"provider {payload.provider!r} is not supported for unsealing", fix="sealtui unseals aliyun envelopes"
-        )
-    creds = _credentials_for_payload(args.credentials_dir, dict(payload.provider_settings or {}))
-    from sealtui.providers.aliyun import AliyunKms
-
-    plaintext = open_envelope(payload, AliyunKms(creds, endpoint=args.endpoint))
+    plaintext = result.plaintext
     if to_stdout:
         sys.stdout.buffer.write(plaintext)
         sys.stdout.flush()

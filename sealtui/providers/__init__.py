@@ -10,3 +10,12 @@ PROVIDERS: dict[str, str] = {
     "aliyun": "sealtui.providers.aliyun",
 }
 """Provider name (the payload's `provider`) → module implementing it."""
+
+
+def require_provider(name: str) -> None:
+    """Raise `InvalidInputError` unless sealtui has a provider called `name`."""
+    from sealtui.core.errors import InvalidInputError
+
+    if name not in PROVIDERS:
+        raise InvalidInputError(f"provider {name!r} is not supported for unsealing",
+                                fix=f"sealtui unseals envelopes of: {', '.join(sorted(PROVIDERS))}")

@@ -7,7 +7,6 @@ asked to.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +14,12 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sealtui.core.errors import UsageError
+from sealtui.sandbox.layout import default_root_dir
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "SandboxSettings", "default_root_dir", "load_settings"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9998
-
-
-def default_root_dir() -> Path:
-    """`$XDG_DATA_HOME/sealtui/sandbox`, or `~/.local/share/sealtui/sandbox`."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "sealtui" / "sandbox"
 
 
 class SandboxSettings(BaseSettings):

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+
+
+def default_root_dir() -> Path:
+    """`$XDG_DATA_HOME/sealtui/sandbox`, or `~/.local/share/sealtui/sandbox` (stdlib only: the TUI asks early)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "sealtui" / "sandbox"
 
 __all__ = ["Layout"]
 

@@ -251,7 +251,7 @@ class SealScreen(SealtuiScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="saving")
     def _save(self, path: Path, text: str) -> None:
-        from sealtui.session import write_new_file
+        from sealtui.core.files import write_new_file
 
         write_new_file(path, text.encode("utf-8"))
         self.app.call_from_thread(self.notify, f"saved to {path}", markup=False)

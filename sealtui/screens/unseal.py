@@ -174,7 +174,7 @@ class UnsealScreen(SealtuiScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="file", description="saving")
     def _save(self, path: Path, data: bytes) -> None:
-        from sealtui.session import write_private_file
+        from sealtui.core.files import write_private_file
 
         write_private_file(path, data)
         self.app.call_from_thread(self.notify, f"saved to {path} (mode 0600)", markup=False)

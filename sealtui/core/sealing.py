@@ -1,0 +1,77 @@
+"""The seal and unseal operations as every interface performs them (CLI, TUI, Python API).
+
+Sealing checks its own output with the linter: sealtui never hands out a string that CDH would refuse.
+Unsealing verifies the signature first (or is told explicitly to skip it), refuses what is not an envelope,
+and opens it through the provider the caller supplies for the payload.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sealtui.core.codec import SealedSecret, encode_sealed, parse_sealed
+from sealtui.core.envelope import open_envelope, seal_envelope
+from sealtui.core.errors import InvalidInputError, UsageError
+from sealtui.core.jws import Jwk
+from sealtui.core.keywrap import KeyWrapper, Signer
+from sealtui.core.models import EnvelopePayload, VaultPayload
+
+
+def ensure_cdh_accepts(sealed: str) -> None:
+    """Raise `InvalidInputError` if upstream CDH (even with verification skipped) would refuse `sealed`."""
+    from sealtui.core.lint import inspect
+
+    errors = [f for f in inspect(sealed).errors() if "cdh-skip-verification" in f.consumers]
+    if errors:
+        raise InvalidInputError(f"CDH would reject this secret: {errors[0].message}", fix=errors[0].fix)
+
+
+def seal_payload(payload: EnvelopePayload | VaultPayload, signer: Signer) -> str:
+    """Sign `payload` into the canonical sealed string, checked to be one CDH accepts."""
+    sealed = encode_sealed(payload, signer)
+    ensure_cdh_accepts(sealed)
+    return sealed
+
+
+@dataclass(frozen=True)
+class SealedEnvelope:
+    sealed: str
+    payload: EnvelopePayload
+
+
+def seal_value(plaintext: bytes, wrapper: KeyWrapper, signer: Signer) -> SealedEnvelope:
+    """Seal `plaintext` as an envelope secret through `wrapper` and sign it."""
+    payload = seal_envelope(plaintext, wrapper)
+    return SealedEnvelope(seal_payload(payload, signer), payload)
+
+
+@dataclass(frozen=True)
+class Unsealed:
+    plaintext: bytes
+    secret: SealedSecret
+    verified: bool
+    """False when verification was explicitly skipped."""
+    stripped_whitespace: bool
+    """True when whitespace around the string was ignored (CDH with verification on would refuse it)."""
+
+
+def unseal_text(text: str, wrapper_for: Callable[[EnvelopePayload], KeyWrapper], *,
+                jwk: Jwk | str | os.PathLike[str] | None = None, skip_verification: bool = False) -> Unsealed:
+    """Verify (or explicitly skip verifying) a sealed string, then open it through `wrapper_for(payload)`."""
+    if jwk is None and not skip_verification:
+        raise UsageError("no public JWK to verify the signature with",
+                         fix="give the signer's public JWK, or skip verification explicitly")
+    stripped = text.strip()
+    secret = parse_sealed(stripped)
+    if jwk is not None:
+        from sealtui.core.verify import verify_sealed
+
+        verify_sealed(secret, jwk)
+    payload = secret.payload
+    if not isinstance(payload, EnvelopePayload):
+        raise InvalidInputError(f"this is a vault secret: it holds no ciphertext, only the name {payload.name!r}",
+                                fix=f"fetch the secret from provider {payload.provider!r} itself")
+    plaintext = open_envelope(payload, wrapper_for(payload))
+    return Unsealed(plaintext, secret, jwk is not None, stripped != text)
