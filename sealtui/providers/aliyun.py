@@ -40,6 +40,7 @@ from sealtui.core.credentials import AliyunCredentials, ClientKey, find_credenti
 from sealtui.core.errors import CredentialError, InvalidInputError, ProviderError, UsageError
 from sealtui.core.keyref import KeyRef, parse_key_ref
 from sealtui.core.keywrap import WrappedKey
+from sealtui.providers.aliyun_errors import KmsTransportError, kms_error, transport_error
 
 __all__ = [
     "AliyunKms",
@@ -102,15 +103,6 @@ class ClientKeyCredential:
         return "Bearer " + base64.b64encode(sig).decode("ascii")
 
 
-class KmsTransportError(ProviderError):
-    """The KMS could not be reached or trusted: nothing was answered at the KMS level."""
-
-    def __init__(self, message: str, *, reason: str, fix: str | None = None) -> None:
-        super().__init__(message, fix=fix)
-        self.reason = reason
-        """`unreachable`, `trust`, `timeout`, `tls` or `connection`."""
-
-
 @dataclass(frozen=True)
 class EncryptResult:
     """What `Encrypt` returned: the resolved key id, the ciphertext and the IV to send back on `Decrypt`."""
@@ -168,47 +160,6 @@ class ConnectionReport:
     def ok(self) -> bool:
         """True when no step failed."""
         return self.failed is None
-
-
-# KMS error code → (message, fix). `{ck}` client key id, `{subject}` the key/secret, `{inst}` instance id.
-_KMS_ERRORS: dict[str, tuple[str, str]] = {
-    "Unauthorized": (
-        "the KMS instance does not know client key {ck}",
-        "use a client key of this KMS instance (check --endpoint); a sandbox needs "
-        "`sealtui sandbox register-client-key`",
-    ),
-    "SignatureNotMatch": (
-        "the KMS instance rejected the signature of client key {ck}: the key file does not "
-        "match the client key registered under that id on this instance",
-        "use the clientKey file and password downloaded for this instance",
-    ),
-    "Forbidden.NoPermission": (
-        "client key {ck} has no permission for {subject}",
-        "allow it in the permission policy of the client key's application access point",
-    ),
-    "Forbidden.KeyNotFound": (
-        "{subject} does not exist in KMS instance {inst}",
-        "check the key id or alias, and that --endpoint reaches the instance holding it",
-    ),
-    "Forbidden.ResourceNotFound": (
-        "{subject} does not exist in KMS instance {inst}",
-        "check the name, and that --endpoint reaches the instance holding it",
-    ),
-    "Rejected.Disabled": ("{subject} is disabled", "enable the key in the KMS console, or use another key"),
-    "Rejected.PendingDeletion": (
-        "{subject} is pending deletion",
-        "cancel the deletion in the KMS console, or use another key",
-    ),
-    "Rejected.PendingImport": (
-        "{subject} is waiting for its key material to be imported",
-        "import the key material, or use another key",
-    ),
-    "RequestTimeTooSkewed": (
-        "this machine's clock is more than 15 minutes off the KMS instance's",
-        "synchronise the clock (NTP) and retry",
-    ),
-    "Rejected.Throttling": ("the KMS instance is throttling requests", "retry later, or with fewer threads"),
-}
 
 
 class AliyunKms:
@@ -414,71 +365,15 @@ class AliyunKms:
             ) from None
 
     def _kms_error(self, op: str, e: TeaException, subject: str) -> ProviderError:
-        code = str(e.code or "")
         data = e.data if isinstance(e.data, dict) else {}
-        where = f"HTTP {data.get('httpCode', '?')}, request id {data.get('requestId') or '-'}"
-        ck, inst = self.credentials.client_key.key_id, self.credentials.kms_instance_id
-        if code in _KMS_ERRORS:
-            msg, fix = _KMS_ERRORS[code]
-            text = msg.format(ck=ck, subject=subject, inst=inst)
-        else:
-            text, fix = (
-                f"{op} failed: {code or 'error'}: {e.message or 'no message'}",
-                "see 'common error codes' of the KMS instance API in the Alibaba Cloud docs",
-            )
-            if op == "Decrypt" and code == "InvalidParameter":
-                fix = "check that the secret was sealed with this key and is intact"
-        return ProviderError(
-            f"KMS {op} at {self.endpoint}: {text} ({code or 'no code'}; {where})", fix=fix, code=code or None
-        )
+        return kms_error(op, str(e.code or ""), str(e.message or ""), data, endpoint=self.endpoint,
+                         client_key_id=self.credentials.client_key.key_id,
+                         kms_instance_id=self.credentials.kms_instance_id, subject=subject)
 
     def _transport_error(self, detail: str) -> KmsTransportError:
-        ep, ca = self.endpoint, self.credentials.ca_file
-        host = _host_port(ep)[0]
-        low = detail.lower()
-        if "certificate_verify_failed" in low or "certificate verify failed" in low:
-            if "mismatch" in low or "doesn't match" in low:
-                return KmsTransportError(
-                    f"the server certificate at {ep} is not valid for {host}",
-                    reason="trust",
-                    fix="use the instance endpoint <kms_instance_id>.cryptoservice.kms."
-                    "aliyuncs.com (127.0.0.1 or localhost for a sandbox)",
-                )
-            return KmsTransportError(
-                f"the server certificate at {ep} is not signed by the CA bundle {ca}",
-                reason="trust",
-                fix="use the PrivateKmsCA_<kms_instance_id>.pem of the instance that --endpoint reaches",
-            )
-        if "could not find a suitable tls ca certificate bundle" in low:
-            return KmsTransportError(f"CA bundle {ca} cannot be read", reason="trust", fix="check the CA file path")
-        if "timed out" in low or "timeout" in low:
-            return KmsTransportError(
-                f"the KMS instance at {ep} did not answer in time (connect "
-                f"{self.connect_timeout:g} s, read {self.read_timeout:g} s)",
-                reason="timeout",
-                fix="check the network path and firewall to the endpoint",
-            )
-        if "connection refused" in low:
-            return KmsTransportError(
-                f"cannot reach the KMS instance at {ep}: connection refused",
-                reason="unreachable",
-                fix="check --endpoint (host:port) and that it is up",
-            )
-        if "name or service not known" in low or "failed to resolve" in low or "nodename nor servname" in low:
-            return KmsTransportError(
-                f"cannot resolve {host}",
-                reason="unreachable",
-                fix="check the endpoint; outside the instance's VPC give --endpoint host:port",
-            )
-        if "ssl" in low:
-            return KmsTransportError(
-                f"TLS with {ep} failed: {detail}",
-                reason="tls",
-                fix="check that the endpoint is a KMS instance speaking HTTPS",
-            )
-        return KmsTransportError(
-            f"request to {ep} failed: {detail}", reason="connection", fix="check --endpoint and the network"
-        )
+        return transport_error(detail, endpoint=self.endpoint, host=_host_port(self.endpoint)[0],
+                               ca_file=self.credentials.ca_file,
+                               connect_timeout=self.connect_timeout, read_timeout=self.read_timeout)
 
     # --- diagnosis ----------------------------------------------------------------------------------------
 
