@@ -26,6 +26,7 @@ from sealtui.core.credentials import AliyunCredentials, ClientKey, find_credenti
 from sealtui.core.envelope import open_envelope, seal_envelope
 from sealtui.core.errors import CredentialError, ProviderError, UsageError
 from sealtui.core.keywrap import KeyWrapper, Signer
+from tests.paths import ALIYUN
 from tests.sandbox_support import ROOT, SandboxInfo
 
 aliyun = pytest.importorskip("sealtui.providers.aliyun")
@@ -33,7 +34,7 @@ AliyunKms, AliyunKmsSigner, KmsTransportError = aliyun.AliyunKms, aliyun.AliyunK
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-VECTORS = ROOT.parent / "shared" / "vectors" / "aliyun"
+VECTORS = ALIYUN
 DEFAULT = "alias/sealtui-default"
 SIGNING = "alias/sealtui-signing"
 

@@ -17,9 +17,10 @@ import pytest
 
 from sealtui import sandbox as api
 from sealtui.core.jws import keygen
+from tests.paths import ALIYUN
 from tests.sandbox_support import ROOT, SandboxInfo
 
-VECTORS = ROOT.parent / "shared" / "vectors" / "aliyun"
+VECTORS = ALIYUN
 VECTOR_KEY = VECTORS / "clientKey_KAAP.gc-test-vector.json"
 DEFAULT = "alias/sealtui-default"
 

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa, utils
 from sealtui import sandbox as api
 from sealtui.sandbox import proto, signing
 from sealtui.sandbox.rawclient import RawKmsClient
+from tests.paths import ALIYUN
 from tests.sandbox_support import ROOT, SandboxInfo
 
 sdk_client = pytest.importorskip("sdk.client")
@@ -35,7 +36,7 @@ from Tea.exceptions import TeaException  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:openapi_util.client")
 
-VECTORS = ROOT.parent / "shared" / "vectors" / "aliyun"
+VECTORS = ALIYUN
 MIGRATION = "x-kms-migrationkeyversionid"
 
 

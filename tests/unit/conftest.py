@@ -1,15 +1,13 @@
-"""Fixtures for the core tests: the upstream vectors in ../shared/vectors."""
+"""Fixtures for the core tests: the upstream vectors in tests/vectors."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors"
-GC = VECTORS / "guest-components"
+from tests.paths import GUEST_COMPONENTS as GC
 
 
 def gc_json(name: str) -> Any:

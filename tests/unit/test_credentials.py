@@ -1,6 +1,6 @@
 """Credential files: discovery by name, loading the real Alibaba client key, errors, check report, export.
 
-The real client key, its password (JSON and raw) and the real CA bundle come from ../shared/vectors/aliyun
+The real client key, its password (JSON and raw) and the real CA bundle come from tests/vectors/aliyun
 (see its README for provenance: guest-components, Apache-2.0).
 """
 
@@ -25,10 +25,9 @@ from cryptography.x509.oid import NameOID
 
 from sealtui.core import credentials as cr
 from sealtui.core.errors import CredentialError, UsageError
+from tests.paths import ALIYUN
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "aliyun"
-if not VECTORS.is_dir():  # the tree may be checked out elsewhere; shared/ sits beside main/
-    VECTORS = Path("/work/shared/vectors/aliyun")
+VECTORS = ALIYUN
 KEY_ID = "KAAP.gc-test-vector"
 PASSWORD = "c383f5528f54394676ca89b8e47096e7"
 CLIENT_KEY = VECTORS / f"clientKey_{KEY_ID}.json"

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from sealtui.cli import main
+from tests.paths import ALIYUN
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "aliyun"
+VECTORS = ALIYUN
 
 
 @pytest.fixture(scope="module")

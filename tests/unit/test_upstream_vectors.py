@@ -1,4 +1,4 @@
-"""Mirror of guest-components' own sealed-secret tests, on its vectors (../shared/vectors/guest-components)."""
+"""Mirror of guest-components' own sealed-secret tests, on its vectors (tests/vectors/guest-components)."""
 
 from __future__ import annotations
 
