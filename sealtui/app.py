@@ -1,6 +1,6 @@
 """The sealtui terminal UI: the app, the factory the CLI and the tests share, and `run_app()`.
 
-The app wires six screens (one Textual *mode* each, imported on first use so the first frame comes quickly),
+The app wires eight screens (one Textual *mode* each, imported on first use so the first frame comes quickly),
 the help screen and the command palette; it owns the `Session` (no Textual in it) and the one place where
 worker errors are shown. Nothing here imports the Alibaba SDK: providers load inside workers.
 """
@@ -53,6 +53,10 @@ NAV: tuple[NavEntry, ...] = (
              "Explain any sealed string: form, verdicts, findings, JSON tree"),
     NavEntry("manifest", "Manifest", "f7", "sealtui.screens.manifest", "ManifestScreen",
              "The Kubernetes Secret for this session's sealed values"),
+    NavEntry("scan", "Scan", "f8", "sealtui.screens.scan", "ScanScreen",
+             "Find and check every sealed value in Kubernetes manifests"),
+    NavEntry("diff", "Diff", "f9", "sealtui.screens.diff", "DiffScreen",
+             "Compare two sealed values or two manifests by metadata, never plaintext"),
 )
 """The screens, in navigation order."""
 
@@ -196,6 +200,18 @@ class SealtuiApp(App[int]):
             self.pop_screen()
         if self.current_mode != mode:
             self.switch_mode(mode)
+
+    async def open_in_inspect(self, text: str, *, source: str | None = None, jwk: str | None = None) -> None:
+        """Show the Inspect screen with `text` loaded and inspected (verified with `jwk` when given)."""
+        from sealtui.screens.inspect import InspectScreen
+
+        if isinstance(self.screen, _modal_base()):
+            self.pop_screen()
+        if self.current_mode != "inspect":
+            await self.switch_mode("inspect")  # builds the screen the first time
+        screen = self.screen
+        if isinstance(screen, InspectScreen):
+            screen.show_value(text, source=source, jwk=jwk)
 
     def action_help(self) -> None:
         """Show the help screen (every key of the app and of the current screen)."""

@@ -20,10 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sealtui.core.errors import InvalidInputError, UsageError
+from sealtui.session_signing import DEFAULT_KID, SigningMixin
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sealtui.core.credentials import AliyunCredentials, CheckReport
-    from sealtui.core.jws import Jwk, JwkSigner
+    from sealtui.core.jws import Jwk
     from sealtui.core.manifest import DataForm, SecretManifest
     from sealtui.core.models import EnvelopePayload
     from sealtui.providers.aliyun import AliyunKms, ConnectionReport
@@ -31,14 +34,10 @@ if TYPE_CHECKING:
     from sealtui.sandbox.models import KeyInfo
 
 __all__ = ["DEFAULT_CLIPBOARD_CLEAR_SECONDS", "DEFAULT_KID", "Instance", "SealedValue", "Session",
-           "default_config_dir", "parse_plaintext_pairs"]
+           "default_config_dir"]
 
 DEFAULT_CLIPBOARD_CLEAR_SECONDS = 30.0
 """How long a copied secret stays on the clipboard before sealtui clears it."""
-
-DEFAULT_KID = "sealtui-signing"
-"""The kid offered for a generated signing key: CDH then reads the public key from
-`/run/confidential-containers/cdh/sealed-secret/sealtui-signing` in the guest."""
 
 MAX_RECENT_KEYS = 10
 """How many recently used key references are remembered."""
@@ -83,7 +82,7 @@ class Instance:
     client_key_id: str
 
 
-class Session:
+class Session(SigningMixin):
     """Everything one run of the UI knows and does, with no UI in it. Methods may block: call them from
     worker threads. Attribute writes are simple assignments; `_lock` guards the provider cache."""
 
@@ -111,6 +110,8 @@ class Session:
         """The KMS key reference (id, alias or alibabakms:// URI) used for sealing."""
         self.signing_jwk: Jwk | None = None
         self.signing_source: str | None = None
+        self.signing_kms_key: str | None = None
+        self.signing_kms_kid: str | None = None
         self.sandbox: RunningSandbox | None = None
         self.sandbox_status: SandboxStatus | None = None
         self.sealed: dict[str, SealedValue] = {}
@@ -257,6 +258,10 @@ class Session:
             self.sandbox.stop()
             self.sandbox = None
 
+    def using_sandbox(self) -> bool:
+        """True when the credentials in use are the local KMS instance's."""
+        return self.sandbox_status is not None and self.credentials_dir == self.sandbox_status.credentials_dir
+
     def sandbox_keys(self) -> list[KeyInfo]:
         """The sandbox's keys (id, aliases, spec, state), or [] when there is no sandbox."""
         if not self.sandbox_exists():
@@ -313,52 +318,6 @@ class Session:
         """Reachability, trust, client key and (with a key) permission, step by step."""
         return self.provider().check_connection()
 
-    # --- signing ------------------------------------------------------------------------------------------
-
-    @property
-    def keys_dir(self) -> Path:
-        """Where generated signing keys are written."""
-        return self.config_dir / "keys"
-
-    def load_signing_key(self, path: Path, kid: str | None = None) -> Jwk:
-        """Use the private JWK in `path` for signing (its `kid`, or `kid` if given)."""
-        from sealtui.core.jws import JwkSigner, load_jwk
-
-        jwk = load_jwk(Path(path).expanduser())
-        JwkSigner(jwk, kid)  # checks it is private and has a kid
-        self.signing_jwk = jwk if not kid else _with_kid(jwk, kid)
-        self.signing_source = str(path)
-        return self.signing_jwk
-
-    def generate_signing_key(self, kid: str = DEFAULT_KID) -> Path:
-        """Generate a signing key pair under `keys_dir` (or load the one generated earlier for `kid`).
-        Returns the public JWK's path: the file to provision where CDH looks for `kid`."""
-        from sealtui.core.jws import key_file_stem, keygen
-
-        stem = key_file_stem(kid)
-        private, public = self.keys_dir / f"{stem}-private.json", self.keys_dir / f"{stem}-public.json"
-        if not private.exists():
-            self.keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            keygen(kid, self.keys_dir)
-        self.load_signing_key(private, kid)
-        self.signing_source = str(private)
-        return public
-
-    def signer(self) -> JwkSigner:
-        if self.signing_jwk is None:
-            raise UsageError("no signing key", fix="load a private JWK, or generate one (ctrl+g on the Seal screen)")
-        from sealtui.core.jws import JwkSigner
-
-        return JwkSigner(self.signing_jwk)
-
-    def provisioning_note(self) -> str | None:
-        """Where CDH looks for the public half of the signing key."""
-        if self.signing_jwk is None or not self.signing_jwk.kid:
-            return None
-        from sealtui.core.lint import key_location
-
-        return key_location(self.signing_jwk.kid)
-
     # --- seal, unseal, manifest ---------------------------------------------------------------------------
 
     def seal_value(self, name: str, plaintext: bytes) -> SealedValue:
@@ -372,6 +331,28 @@ class Session:
         value = SealedValue(name, result.sealed, result.payload.key_id, signer.kid)
         self.sealed[name] = value
         return value
+
+    def seal_many(self, values: dict[str, bytes],
+                  progress: Callable[[int, int], None] | None = None) -> list[SealedValue]:
+        """Seal every value (the KMS calls in parallel, `core.bulk.seal_many`) and remember them all, or none:
+        the first failure raises the core's error, which names the key, and the session is left unchanged."""
+        from sealtui.core.bulk import seal_many
+        from sealtui.core.sealing import seal_value
+
+        if not values:
+            raise InvalidInputError("nothing to seal", fix="give at least one KEY=value")
+        signer, kms = self.signer(), self.provider()
+        key_ids: dict[str, str] = {}
+
+        def seal_one(plaintext: bytes) -> str:
+            result = seal_value(plaintext, kms, signer)
+            key_ids[result.sealed] = result.payload.key_id
+            return result.sealed
+
+        sealed = seal_many(values, seal_one, progress=progress)
+        out = [SealedValue(name, text, key_ids[text], signer.kid) for name, text in sealed.items()]
+        self.sealed.update({v.name: v for v in out})
+        return out
 
     def unseal(self, text: str, jwk: Path | None, *, skip_verification: bool = False) -> bytes:
         """Verify (or explicitly skip), unwrap the data key through the KMS and decrypt, as CDH does."""
@@ -397,16 +378,3 @@ class Session:
     def close(self) -> None:
         """Stop what this session started (the sandbox server)."""
         self.stop_sandbox()
-
-
-def _with_kid(jwk: Jwk, kid: str) -> Jwk:
-    from dataclasses import replace
-
-    return replace(jwk, kid=kid)
-
-
-def parse_plaintext_pairs(text: str) -> dict[str, bytes]:
-    """`KEY=value` lines (blank lines and `#` comments skipped) as name → plaintext bytes."""
-    from sealtui.core.manifest import parse_pairs
-
-    return {k: v.encode("utf-8") for k, v in parse_pairs(text.splitlines()).items()}

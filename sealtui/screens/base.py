@@ -75,6 +75,10 @@ class SealtuiScreen(Screen[None]):
         yield from ()
 
     def on_mount(self) -> None:
+        if not self.is_attached:
+            # The app is exiting (quit pressed while this screen was being built): its widgets are being
+            # removed, so there is nothing to set up, and querying them would raise.
+            return
         if not self.sealtui.cursor_blink:
             no_blink(self.query("Input, TextArea").results())
         self.on_body_ready()
@@ -84,6 +88,8 @@ class SealtuiScreen(Screen[None]):
         """The screen's widgets are mounted: set them up (table columns, …)."""
 
     def _session_version_changed(self) -> None:
+        if not self.is_attached:
+            return  # the app is exiting
         self.query_one(SessionBar).show(self.session)
         self.on_session_changed()
 

@@ -1,5 +1,6 @@
 """Inspect: any string, no credentials needed. Its form, what each consumer would do with it, the findings,
-and the decoded header and payload as a lazily expanded JSON tree; verify against a public JWK."""
+and the decoded header and payload as a lazily expanded JSON tree; verify against a public JWK; re-sign it into
+the canonical form with the session's signer (`core.resign`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from sealtui.widgets.json_tree import JsonTree
 
 if TYPE_CHECKING:
     from sealtui.core.report import InspectionReport
+    from sealtui.core.resign import Resigned
 
 __all__ = ["InspectScreen"]
 
@@ -44,6 +46,12 @@ class InspectScreen(SealtuiScreen):
         Binding("ctrl+r", "inspect", "Inspect", id="inspect.run", tooltip="Inspect the string (and verify it)"),
         Binding("ctrl+o", "load", "Open file", id="inspect.load", tooltip="Load the string from a file"),
         Binding("ctrl+l", "focus_tree", "Tree", id="inspect.tree", tooltip="Move to the JSON tree"),
+        Binding("ctrl+n", "resign", "Re-sign", id="inspect.resign",
+                tooltip="Re-sign the string into the canonical signed form with the session's signing key"),
+        Binding("ctrl+y", "copy_resigned", "Copy re-signed", id="inspect.copy", priority=True,
+                tooltip="Copy the re-signed string"),
+        Binding("ctrl+s", "save_resigned", "Save re-signed", id="inspect.save",
+                tooltip="Save the re-signed string to a new file"),
     ]
 
     @dataclass
@@ -70,8 +78,21 @@ class InspectScreen(SealtuiScreen):
         def control(self) -> InspectScreen:
             return self.screen
 
+    @dataclass
+    class ResignDone(Message):
+        """The string was re-signed."""
+
+        screen: InspectScreen
+        result: Resigned
+
+        @property
+        def control(self) -> InspectScreen:
+            return self.screen
+
     def __init__(self) -> None:
         super().__init__()
+        self.resigned: Resigned | None = None
+        """The last re-signing result (tests read it)."""
         self.report: InspectionReport | None = None
         """The report shown (tests read it)."""
         self.paint_seconds: float | None = None
@@ -92,6 +113,9 @@ class InspectScreen(SealtuiScreen):
                 yield DataTable(id="verdicts", show_cursor=False)
                 yield Label("Findings", classes="section-title")
                 yield DataTable(id="findings", show_cursor=False, zebra_stripes=True)
+                yield Label("Re-signed (ctrl+y copies, ctrl+s saves)", id="resigned-title", classes="section-title")
+                yield Static(id="changes")
+                yield TextArea(id="resigned", read_only=True, soft_wrap=True)
             with Vertical(id="right"):
                 yield Label("Decoded (enter expands)", classes="section-title")
                 yield JsonTree(id="tree")
@@ -101,10 +125,14 @@ class InspectScreen(SealtuiScreen):
         findings = self.query_one("#findings", DataTable)
         for label, width in (("Level", 7), ("Finding", 36), ("Fix", 18)):
             findings.add_column(label, width=width)
+        self._show_resigned(False)
         super().on_body_ready()
 
     def palette_commands(self) -> list[PaletteCommand]:
-        return [("inspect: run", "Inspect the string", self.action_inspect)]
+        return [("inspect: run", "Inspect the string", self.action_inspect),
+                ("inspect: re-sign", "Re-sign into the canonical form with the session's signer",
+                 self.action_resign),
+                ("copy: re-signed string", "Copy the re-signed string", self.action_copy_resigned)]
 
     # --- input --------------------------------------------------------------------------------------------
 
@@ -120,6 +148,15 @@ class InspectScreen(SealtuiScreen):
             self._loaded = None
             area.text = text
             self.query_one("#loaded", Static).update("")
+
+    def show_value(self, text: str, *, source: str | None = None, jwk: str | None = None) -> None:
+        """Load `text` (from another screen: Scan) and inspect it, verifying with `jwk` when given."""
+        self.set_input(text, source=source)
+        if jwk is not None:
+            self.query_one("#jwk", Input).value = jwk
+        if source and self._loaded is None:
+            self.query_one("#loaded", Static).update(Text(f"from {source}", style="dim"))
+        self.action_inspect()
 
     @on(TextArea.Changed, "#input")
     def _typed(self, event: TextArea.Changed) -> None:
@@ -149,6 +186,34 @@ class InspectScreen(SealtuiScreen):
 
         self.app.push_screen(PathDialog(PathRequest("File to inspect", Path.cwd())), chosen)
 
+    def action_resign(self) -> None:
+        """Re-sign the input with the session's signer (a JWK, or the KMS-held key)."""
+        self.clear_error()
+        self.resigned = None
+        self._show_resigned(False)
+        self._resign(self.input_text())
+
+    def action_copy_resigned(self) -> None:
+        if self.resigned is None:
+            self.notify("nothing re-signed yet (ctrl+n)", severity="warning", markup=False)
+            return
+        self.sealtui.copy_text(self.resigned.sealed, what="re-signed string")
+
+    def action_save_resigned(self) -> None:
+        if self.resigned is None:
+            self.notify("nothing re-signed yet (ctrl+n)", severity="warning", markup=False)
+            return
+        from sealtui.screens.dialogs import PathDialog, PathRequest
+
+        text = self.resigned.sealed
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._save(path, text)
+
+        self.app.push_screen(PathDialog(PathRequest("Save the re-signed string as", Path.cwd(),
+                                                    str(Path.cwd() / "resigned.sealed"), must_exist=False)), chosen)
+
     def action_focus_tree(self) -> None:
         self.query_one("#tree", JsonTree).focus()
 
@@ -161,6 +226,20 @@ class InspectScreen(SealtuiScreen):
         report = inspect(text, jwk)
         if not get_current_worker().is_cancelled:
             self.post_message(self.Inspected(self, report, started))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="resign", description="re-signing")
+    def _resign(self, text: str) -> None:
+        from sealtui.core.resign import resign
+
+        result = resign(text, self.session.signer())  # refuses, with the reason, an invalid payload
+        self.post_message(self.ResignDone(self, result))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="saving")
+    def _save(self, path: Path, text: str) -> None:
+        from sealtui.core.files import write_new_file
+
+        write_new_file(path, (text + "\n").encode("utf-8"))
+        self.app.call_from_thread(self.notify, f"saved to {path}", markup=False)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="file", description="loading")
     def _load(self, path: Path) -> None:
@@ -178,6 +257,21 @@ class InspectScreen(SealtuiScreen):
     def _loaded_file(self, message: Loaded) -> None:
         self.set_input(message.text, source=str(message.path))
         self.action_inspect()
+
+    @on(ResignDone)
+    def _resigned(self, message: ResignDone) -> None:
+        r = self.resigned = message.result
+        text = Text(f"from {r.from_form}:", style="bold")
+        for change in r.changes:
+            text.append(f"\n• {change}")
+        self.query_one("#changes", Static).update(text)
+        self.query_one("#resigned", TextArea).text = r.sealed
+        self._show_resigned(True)
+        self.query_one("#resigned", TextArea).scroll_visible()
+
+    def _show_resigned(self, shown: bool) -> None:
+        for selector in ("#resigned-title", "#changes", "#resigned"):
+            self.query_one(selector).display = shown
 
     @on(Inspected)
     def _inspected(self, message: Inspected) -> None:

@@ -1,5 +1,6 @@
-"""Seal: plaintext from a masked input, a file, or KEY=value pairs; a signing JWK loaded or generated; the
-sealed strings with copy and save. KMS calls run in a worker with a busy bar; escape cancels."""
+"""Seal: plaintext from a masked input, a file, or KEY=value pairs (typed or a .env file, sealed in parallel with
+a progress bar); a signing JWK loaded or generated, or an EC P-256 key held in the KMS; the sealed strings with
+copy and save. KMS calls run in a worker with a busy bar; escape cancels."""
 
 from __future__ import annotations
 
@@ -13,7 +14,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, ContentSwitcher, Input, Label, RadioButton, RadioSet, Static, TextArea
+from textual.widgets import (
+    Button,
+    ContentSwitcher,
+    Input,
+    Label,
+    ProgressBar,
+    RadioButton,
+    RadioSet,
+    Static,
+    TextArea,
+)
 from textual.worker import get_current_worker
 
 from sealtui.screens.base import PaletteCommand, SealtuiScreen
@@ -31,24 +42,31 @@ class SealScreen(SealtuiScreen):
     MODE = "seal"
     CSS_PATH = "seal.tcss"
     AUTO_FOCUS = "#value"
-    HELP_TEXT = ("Type a value (masked), choose a file, or write KEY=value lines; each becomes a sealed "
-                 "string under its name in this session's manifest. The signing key is a private P-256 JWK: "
-                 "load one or generate one; its public half must be provisioned where CDH looks for its kid.")
+    HELP_TEXT = ("Type a value (masked), choose a file, or write KEY=value lines (or load a .env file); each "
+                 "becomes a sealed string under its name in this session's manifest. Pairs are sealed in "
+                 "parallel, all or nothing. The signing key is a private P-256 JWK (load or generate one) or an "
+                 "EC P-256 key held in the KMS (ctrl+b; ctrl+t exports its public JWK); the public half must be "
+                 "provisioned where CDH looks for its kid.")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "seal", "Seal", id="seal.run", tooltip="Seal the plaintext with the KMS key in use"),
         Binding("ctrl+g", "generate", "Generate signer", id="seal.generate",
                 tooltip="Generate a signing key pair for the kid given (or load the one made earlier)"),
-        Binding("ctrl+o", "browse", "Open file", id="seal.browse", tooltip="Choose the plaintext file"),
+        Binding("ctrl+b", "kms_signer", "KMS signer", id="seal.kms-signer",
+                tooltip="Sign with the EC P-256 key held in the KMS named under 'KMS signing key'"),
+        Binding("ctrl+t", "export_public", "Export public JWK", id="seal.export-public",
+                tooltip="Write the KMS signing key's public JWK to a new file, to provision for CDH"),
+        Binding("ctrl+o", "browse", "Open file", id="seal.browse",
+                tooltip="Choose the plaintext file (or the .env file, in KEY=value mode)"),
         Binding("ctrl+y", "copy", "Copy", id="seal.copy", tooltip="Copy the sealed strings", priority=True),
         Binding("ctrl+s", "save", "Save", id="seal.save", tooltip="Save the sealed strings to a new file"),
     ]
 
     @dataclass
     class Sealed(Message):
-        """One value was sealed."""
+        """Values were sealed (one, or every pair at once)."""
 
         screen: SealScreen
-        value: SealedValue
+        values: list[SealedValue]
 
         @property
         def control(self) -> SealScreen:
@@ -62,6 +80,20 @@ class SealScreen(SealtuiScreen):
         kid: str
         public_path: Path | None
         location: str | None
+        kms_key: str | None = None
+        """The KMS key reference when the key is held in the KMS."""
+
+        @property
+        def control(self) -> SealScreen:
+            return self.screen
+
+    @dataclass
+    class Progress(Message):
+        """`done` of `total` values sealed (posted from the sealing threads)."""
+
+        screen: SealScreen
+        done: int
+        total: int
 
         @property
         def control(self) -> SealScreen:
@@ -91,7 +123,13 @@ class SealScreen(SealtuiScreen):
                     yield Button("Browse ^o", id="browse")
                 with Vertical(id="pairs"):
                     yield TextArea(id="pairs-text", soft_wrap=True)
-                    yield Static("one KEY=value per line (# comments allowed); visible as typed", classes="hint")
+                    yield Static("one KEY=value per line (.env grammar); visible as typed, or load a .env file:",
+                                 classes="hint")
+                    with Horizontal(classes="form-row"):
+                        yield Label(".env file")
+                        yield Input(id="env-path", placeholder="KEY=value file (used instead of the text above)")
+                        yield Button("Browse ^o", id="browse-env")
+                    yield ProgressBar(id="progress", show_eta=False)
             yield Label("Signing key", classes="section-title")
             with Horizontal(classes="form-row"):
                 yield Label("Private JWK")
@@ -101,6 +139,12 @@ class SealScreen(SealtuiScreen):
                 yield Label("…or generate kid")
                 yield Input(DEFAULT_KID, id="kid", placeholder="kid: a file name or kbs:///repo/type/tag")
                 yield Button("Generate ^g", id="generate")
+            with Horizontal(classes="form-row"):
+                yield Label("…or KMS key")
+                yield Input(id="kms-key", placeholder="EC P-256 key id, alias/… or URI")
+                yield Input(DEFAULT_KID, id="kms-kid", placeholder="kid")
+                yield Button("Use ^b", id="use-kms")
+                yield Button("Export ^t", id="export-public")
             yield Static(id="provision")
             with Horizontal(classes="form-row"):
                 yield Button("Seal ^r", id="seal", variant="primary")
@@ -117,13 +161,20 @@ class SealScreen(SealtuiScreen):
             hint.append("no key yet: choose one (F3)", style="yellow")
         else:
             hint.append(f"seals with {s.key} of {s.credentials.kms_instance_id}")
-        if s.signing_jwk is None:
+        if s.signing_kid is None:
             hint.append("; no signing key yet: load or generate one (ctrl+g)", style="yellow")
         self.query_one("#seal-hint", Static).update(hint)
+        kms_key = self.query_one("#kms-key", Input)
+        suggested = s.suggested_signing_key()
+        if suggested and not kms_key.value:
+            kms_key.value = suggested
 
     def palette_commands(self) -> list[PaletteCommand]:
         return [("seal: run", "Seal the plaintext", self.action_seal),
                 ("seal: generate a signing key", "Generate (or reuse) a key pair", self.action_generate),
+                ("seal: use the KMS signing key", "Sign with an EC P-256 key held in the KMS", self.action_kms_signer),
+                ("seal: export the KMS signing key's public JWK", "Write it to a new file",
+                 self.action_export_public),
                 ("copy: sealed strings", "Copy the results", self.action_copy)]
 
     # --- inputs -------------------------------------------------------------------------------------------
@@ -136,14 +187,20 @@ class SealScreen(SealtuiScreen):
     def action_browse(self) -> None:
         from sealtui.screens.dialogs import PathDialog, PathRequest
 
+        env = self.query_one("#inputs", ContentSwitcher).current == "pairs"
+        field = "#env-path" if env else "#file-path"
+
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self.query_one("#file-path", Input).value = str(path)
-                self.query_one("#src-file", RadioButton).value = True
+                self.query_one(field, Input).value = str(path)
+                if not env:
+                    self.query_one("#src-file", RadioButton).value = True
 
-        self.app.push_screen(PathDialog(PathRequest("Plaintext file", Path.cwd())), chosen)
+        title = "KEY=value (.env) file" if env else "Plaintext file"
+        self.app.push_screen(PathDialog(PathRequest(title, Path.cwd())), chosen)
 
     @on(Button.Pressed, "#browse")
+    @on(Button.Pressed, "#browse-env")
     def _browse(self) -> None:
         self.action_browse()
 
@@ -154,7 +211,8 @@ class SealScreen(SealtuiScreen):
             return ("file", self.query_one("#file-name", Input).value.strip(),
                     self.query_one("#file-path", Input).value.strip())
         if current == "pairs":
-            return "pairs", "", self.query_one("#pairs-text", TextArea).text
+            env = self.query_one("#env-path", Input).value.strip()
+            return ("env", "", env) if env else ("pairs", "", self.query_one("#pairs-text", TextArea).text)
         return "one", self.query_one("#name", Input).value.strip(), self.query_one("#value", Input).value
 
     # --- actions ------------------------------------------------------------------------------------------
@@ -183,6 +241,35 @@ class SealScreen(SealtuiScreen):
         path = self.query_one("#jwk", Input).value.strip()
         if path:
             self._signer(Path(path), None)
+
+    @on(Input.Submitted, "#kms-key")
+    @on(Input.Submitted, "#kms-kid")
+    @on(Button.Pressed, "#use-kms")
+    def action_kms_signer(self) -> None:
+        """Sign with the EC P-256 key held in the KMS (its public key is fetched to check it)."""
+        self.clear_error()
+        self._kms_signer(self.query_one("#kms-key", Input).value, self.query_one("#kms-kid", Input).value)
+
+    @on(Button.Pressed, "#export-public")
+    def action_export_public(self) -> None:
+        """Write the KMS signing key's public JWK to a new file."""
+        from sealtui.screens.dialogs import PathDialog, PathRequest
+
+        self.clear_error()
+        kid = self.session.signing_kms_kid
+        if self.session.signing_kms_key is None or not kid:
+            self.notify("no KMS signing key in use: ctrl+b first", severity="warning", markup=False)
+            return
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._export_public(path)
+
+        from sealtui.core.jws import key_file_stem
+
+        default = str(Path.cwd() / f"{key_file_stem(kid)}-public.json")
+        self.app.push_screen(PathDialog(PathRequest("Save the public JWK as", Path.cwd(), default,
+                                                    must_exist=False)), chosen)
 
     def action_copy(self) -> None:
         """Copy the sealed strings (one alone; several as KEY=sealed lines)."""
@@ -216,27 +303,29 @@ class SealScreen(SealtuiScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, description="sealing through the KMS")
     def _seal(self, kind: str, name: str, data: str) -> None:
         from sealtui.core.errors import InvalidInputError
-        from sealtui.session import parse_plaintext_pairs
 
-        if kind == "pairs":
-            values = parse_plaintext_pairs(data)
-            if not values:
-                raise InvalidInputError("no KEY=value lines", fix="write one KEY=value per line")
+        worker = get_current_worker()
+        if kind in ("pairs", "env"):
+            from sealtui.core.bulk import parse_env
+
+            text = _read_text(Path(data)) if kind == "env" else data
+            values = parse_env(text, data if kind == "env" else "KEY=value lines")
+            def progress(done: int, total: int) -> None:  # called from the sealing threads
+                self.post_message(self.Progress(self, done, total))
+
+            progress(0, len(values))
+            # All or nothing: the session keeps no value when one fails (the error names its key).
+            sealed = self.session.seal_many(values, progress)
         elif kind == "file":
             if not data:
                 raise InvalidInputError("no plaintext file given", fix="type its path or press ctrl+o")
-            values = {name: _read_file(Path(data))}
+            sealed = [self.session.seal_value(name, _read_file(Path(data)))]
         else:
             if not data:
                 raise InvalidInputError("the value is empty", fix="type the value to seal")
-            values = {name: data.encode("utf-8")}
-        worker = get_current_worker()
-        for key, plaintext in values.items():
-            if worker.is_cancelled:
-                return
-            sealed = self.session.seal_value(key, plaintext)
-            if not worker.is_cancelled:
-                self.post_message(self.Sealed(self, sealed))
+            sealed = [self.session.seal_value(name, data.encode("utf-8"))]
+        if not worker.is_cancelled:
+            self.post_message(self.Sealed(self, sealed))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="signer", description="loading the signing key")
     def _signer(self, path: Path | None, kid: str | None) -> None:
@@ -249,6 +338,20 @@ class SealScreen(SealtuiScreen):
         assert jwk is not None and jwk.kid
         self.post_message(self.SignerReady(self, jwk.kid, public, self.session.provisioning_note()))
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="signer",
+          description="checking the KMS signing key")
+    def _kms_signer(self, key: str, kid: str) -> None:
+        self.session.use_kms_signing_key(key, kid)
+        self.post_message(self.SignerReady(self, kid.strip(), None, self.session.provisioning_note(), key.strip()))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="exporting the public JWK")
+    def _export_public(self, path: Path) -> None:
+        s = self.session
+        written = s.export_signing_public_jwk(path)
+        assert s.signing_kms_kid is not None
+        self.post_message(self.SignerReady(self, s.signing_kms_kid, written, s.provisioning_note(),
+                                           s.signing_kms_key))
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="saving")
     def _save(self, path: Path, text: str) -> None:
         from sealtui.core.files import write_new_file
@@ -258,9 +361,13 @@ class SealScreen(SealtuiScreen):
 
     # --- results ------------------------------------------------------------------------------------------
 
+    @on(Progress)
+    def _progress(self, message: Progress) -> None:
+        self.query_one("#progress", ProgressBar).update(total=message.total, progress=message.done)
+
     @on(Sealed)
     def _sealed(self, message: Sealed) -> None:
-        self.results.append(message.value)
+        self.results.extend(message.values)
         area = self.query_one("#results", TextArea)
         area.text = "\n\n".join(f"{v.name} (key {v.key_id}, kid {v.kid}):\n{v.sealed}" for v in self.results)
         area.scroll_visible()
@@ -271,6 +378,10 @@ class SealScreen(SealtuiScreen):
     def _signer_ready(self, message: SignerReady) -> None:
         text = Text("signing as kid ", style="bold")
         text.append(message.kid)
+        if message.kms_key:
+            text.append(" with KMS key ", style="bold")
+            text.append(message.kms_key)
+            text.append(" (the private key never leaves the KMS)", style="dim")
         if message.public_path is not None:
             text.append("\npublic half: ", style="bold")
             text.append(str(message.public_path))
@@ -292,3 +403,12 @@ def _read_file(path: Path) -> bytes:
         raise InvalidInputError(f"{path} is a directory", fix="give a file") from None
     except OSError as e:
         raise InvalidInputError(f"{path}: {e.strerror}") from None
+
+
+def _read_text(path: Path) -> str:
+    from sealtui.core.errors import InvalidInputError
+
+    try:
+        return _read_file(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{path} is not UTF-8 text", fix="give a KEY=value (.env) file") from None

@@ -41,7 +41,7 @@ class NavBar(Static):
             line.append(" ")
             line.append(f"{entry.key.upper()} ", style="dim")
             line.append(f"{entry.title} ", style="bold underline" if on else "")
-        line.append("  F1 help | ^p commands", style="dim")
+        line.append("  F1 help", style="dim")  # ^p commands: in the footer
         super().__init__(line)  # drawn in the screen's first frame (no update after mount)
         self.current = current
 
@@ -63,7 +63,7 @@ class SessionBar(Static):
         line.append("  key ", style="bold")
         line.append(session.key or "none", style="" if session.key else "yellow")
         line.append("  signing ", style="bold")
-        kid = session.signing_jwk.kid if session.signing_jwk is not None else None
+        kid = session.signing_kid
         line.append(kid or "none", style="" if kid else "yellow")
         if session.sealed:
             line.append(f"  sealed {len(session.sealed)}", style="bold green")

@@ -7,6 +7,7 @@ Run: `.venv/bin/python -m tests.ui.screenshots [OUTPUT_DIR]` (default `assets/`)
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -80,12 +81,33 @@ async def session(out: Path) -> None:
         app.screen.query_one("#namespace").value = "prod"
         await _shoot(pilot, out, "manifest")
 
+        work = HOME / "work"
+        (work / "secret.yaml").write_text(app.screen.texts["yaml"])
+        legacy = sealed.replace("sealed.", "", 1).split(".")
+        (work / "legacy.yaml").write_text(  # the same payload in the old unsigned fake-jws form
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: legacy\nstringData:\n"
+            f"  DB_PASSWORD: sealed.fakejwsheader.{legacy[1]}.fakesignature\n")
+        await pilot.press("f8")
+        scan = app.screen
+        os.chdir(HOME)  # the table shows the paths as given: short ones read better
+        scan.query_one("#path").value = "work"
+        scan.query_one("#jwk").value = str(public)
+        await pilot.press("ctrl+r")
+        await _shoot(pilot, out, "scan")
+
+        await pilot.press("f9")
+        diff = app.screen
+        diff.query_one("#a").text = sealed
+        diff.query_one("#b").text = seal.results[1].sealed
+        await pilot.press("ctrl+r")
+        await _shoot(pilot, out, "diff")
+
         await pilot.press("f1")
         await _shoot(pilot, out, "help")
 
 
 def main() -> None:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "assets")
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "assets").resolve()  # the session changes directory
     out.mkdir(parents=True, exist_ok=True)
     asyncio.run(session(out))
 

@@ -38,6 +38,8 @@ def test_function_keys_reach_every_screen_and_help_lists_its_keys(tmp_path: Path
                 await pilot.press(entry.key)
                 await pilot.pause()
                 assert app.current_mode == entry.mode and type(app.screen).__name__ == entry.cls
+            await pilot.press("f4")
+            await pilot.pause()
             await pilot.press("f1")
             await pilot.pause()
             assert isinstance(app.screen, HelpScreen)

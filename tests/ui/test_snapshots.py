@@ -122,3 +122,30 @@ def test_manifest(snap_compare) -> None:
 
 def test_help(snap_compare) -> None:
     assert snap_compare(_app(start_mode="seal"), terminal_size=SIZE, press=["f1"], run_before=_quiet)
+
+
+def test_scan(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.ui.test_review_flows import write_manifests
+
+    write_manifests(tmp_path / "manifests")
+    monkeypatch.chdir(tmp_path)  # the table shows paths relative to here
+
+    async def fill(pilot: Any) -> None:
+        pilot.app.screen.query_one("#path").value = "manifests"
+        await pilot.press("ctrl+r")
+        await _quiet(pilot)
+
+    assert snap_compare(_app(start_mode="scan"), terminal_size=SIZE, run_before=fill)
+
+
+def test_diff(snap_compare) -> None:
+    other = dict(ENVELOPE, key_id="key-0123456789abcdef0123456X", iv="AAAAAAAAAAAAAAAA")
+
+    async def fill(pilot: Any) -> None:
+        screen = pilot.app.screen
+        screen.query_one("#a").text = SIGNED_LOOKING
+        screen.query_one("#b").text = f"sealed.fakejwsheader.{_b64url(other)}.fakesignature"
+        await pilot.press("ctrl+r")
+        await _quiet(pilot)
+
+    assert snap_compare(_app(start_mode="diff"), terminal_size=SIZE, run_before=fill)
