@@ -88,11 +88,10 @@ def _text_arg(value: str) -> str:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from sealtui.core.diff import diff_manifests, diff_values
+    from sealtui.core.diff import diff_manifests, diff_values, looks_like_manifests
 
     a, b = _text_arg(args.a), _text_arg(args.b)
-    is_manifest = all("kind:" in t or '"kind"' in t for t in (a, b))
-    if is_manifest:
+    if looks_like_manifests(a, b):
         entries = diff_manifests(a, b)
         if args.json:
             _io.print_json([{"key": e.key, "status": e.status,

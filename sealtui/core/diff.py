@@ -60,6 +60,11 @@ class DiffRow:
         return self.a == self.b
 
 
+def looks_like_manifests(a: str, b: str) -> bool:
+    """Whether two texts are to be compared as manifests: both name a Kubernetes `kind`."""
+    return all("kind:" in t or '"kind"' in t for t in (a, b))
+
+
 def diff_values(a: str, b: str) -> list[DiffRow]:
     """Every metadata field of two sealed values, side by side."""
     da, db = describe(a), describe(b)

@@ -20,12 +20,7 @@ from sealtui.screens.base import PaletteCommand, SealtuiScreen
 if TYPE_CHECKING:
     from sealtui.core.diff import DiffRow, ManifestDiff
 
-__all__ = ["DiffScreen", "looks_like_manifests"]
-
-
-def looks_like_manifests(a: str, b: str) -> bool:
-    """Compare as manifests when both texts name a `kind` (the rule of `sealtui diff`)."""
-    return all("kind:" in t or '"kind"' in t for t in (a, b))
+__all__ = ["DiffScreen"]
 
 
 def _cell(value: Any) -> Text:
@@ -131,7 +126,7 @@ class DiffScreen(SealtuiScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="comparing")
     def _compare(self, a: str, b: str) -> None:
-        from sealtui.core.diff import diff_manifests, diff_values
+        from sealtui.core.diff import diff_manifests, diff_values, looks_like_manifests
         from sealtui.core.errors import InvalidInputError
 
         if not a.strip() or not b.strip():
@@ -139,7 +134,8 @@ class DiffScreen(SealtuiScreen):
         if looks_like_manifests(a, b):
             self.post_message(self.Compared(self, None, diff_manifests(a, b)))
         else:
-            self.post_message(self.Compared(self, diff_values(a.strip(), b.strip()), None))
+            # Not stripped: whitespace around a value is one of the things compared (CDH cares).
+            self.post_message(self.Compared(self, diff_values(a, b), None))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="file", description="loading")
     def _load(self, side: str, path: Path) -> None:
