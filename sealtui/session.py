@@ -25,7 +25,8 @@ from sealtui.session_signing import DEFAULT_KID, SigningMixin
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from sealtui.core.credentials import AliyunCredentials, CheckReport
+    from sealtui.core.credential_check import CheckReport
+    from sealtui.core.credentials import AliyunCredentials
     from sealtui.core.jws import Jwk
     from sealtui.core.manifest import DataForm, SecretManifest
     from sealtui.core.models import EnvelopePayload
@@ -170,27 +171,15 @@ class Session(SigningMixin):
 
     def check_directory(self, directory: Path) -> CheckReport:
         """The core's check of every credential file in `directory` (never raises for bad files)."""
-        from sealtui.core.credentials import check_credentials
+        from sealtui.core.credential_check import check_credentials
 
         return check_credentials(Path(directory).expanduser())
 
     def check_files(self, client_key_file: Path, password_file: Path, ca_file: Path) -> CheckReport:
         """Check three explicitly chosen files by loading them together; one row per file."""
-        from sealtui.core.credentials import CheckItem, CheckReport, load_credentials
-        from sealtui.core.errors import SealtuiError
+        from sealtui.core.credential_check import check_files
 
-        paths = [Path(p).expanduser() for p in (client_key_file, password_file, ca_file)]
-        report = CheckReport(str(paths[0].parent))
-        try:
-            creds = load_credentials(paths[0], paths[1], paths[2])
-        except SealtuiError as e:
-            report.add(None, "credentials", "error", e.message, e.fix)
-            return report
-        for path, role in zip(paths, ("client_key", "password", "ca_bundle"), strict=True):
-            report.items.append(CheckItem(path.name, role, "", "ok", "loaded with the other two files"))
-        report.add(None, "instance", "ok",
-                   f"KMS instance {creds.kms_instance_id}, client key {creds.client_key.key_id}")
-        return report
+        return check_files(client_key_file, password_file, ca_file)
 
     def use_credentials(self, directory: Path | None = None, *, files: tuple[Path, Path, Path] | None = None,
                         endpoint: str | None = None, remember: bool = True) -> AliyunCredentials:

@@ -215,7 +215,8 @@ def cmd_credentials_check(args: argparse.Namespace) -> int:
     """`sealtui credentials check DIR`: a table (or JSON) of every file; exit 3 on errors, 5 on --connect."""
     from dataclasses import asdict
 
-    from sealtui.core.credentials import check_credentials, find_credentials
+    from sealtui.core.credential_check import check_credentials
+    from sealtui.core.credentials import find_credentials
     from sealtui.core.errors import SealtuiError
 
     report = check_credentials(args.directory)
@@ -247,7 +248,7 @@ def cmd_credentials_check(args: argparse.Namespace) -> int:
 
 def cmd_export_guest_bundle(args: argparse.Namespace) -> int:
     """`sealtui credentials export-guest-bundle`: print the paths written, one per line."""
-    from sealtui.core.credentials import export_guest_bundle
+    from sealtui.core.credential_check import export_guest_bundle
 
     creds = load_credentials(args)
     assert creds.client_key.source_path is not None and creds.password_file is not None

@@ -24,7 +24,7 @@ import binascii
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -38,19 +38,18 @@ from sealtui.core.errors import CredentialError, UsageError
 
 __all__ = [
     "AliyunCredentials",
-    "CheckItem",
-    "CheckReport",
     "ClientKey",
     "CredentialFile",
     "PasswordFile",
-    "check_credentials",
     "discover_credentials",
-    "export_guest_bundle",
     "find_credentials",
-    "guest_bundle_names",
     "load_ca_bundle",
     "load_client_key",
     "load_credentials",
+    "not_after",
+    "parse_client_key_json",
+    "pick_files",
+    "read_file_bytes",
     "read_password_file",
 ]
 
@@ -147,7 +146,7 @@ def discover_credentials(directory: Path) -> list[CredentialFile]:
     return [f for f in found if f is not None]
 
 
-def _read_bytes(path: Path, what: str) -> bytes:
+def read_file_bytes(path: Path, what: str) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -161,7 +160,7 @@ def _read_bytes(path: Path, what: str) -> bytes:
 def read_password_file(path: Path) -> PasswordFile:
     """Read a client-key password: JSON `{"ClientKeyPassword": …}` or raw text (trailing space trimmed)."""
     try:
-        text = _read_bytes(path, "password file").decode("utf-8")
+        text = read_file_bytes(path, "password file").decode("utf-8")
     except UnicodeDecodeError:
         raise CredentialError(f"{path} is not UTF-8 text", fix="give the client key's password file") from None
     if text.lstrip().startswith("{"):
@@ -209,8 +208,8 @@ def _wrong_password_hints(pw: PasswordFile, key_id: str) -> str:
     return f"the password was read from {pw.path} as {form}" + ("; " + "; ".join(hints) if hints else "")
 
 
-def _parse_client_key_json(path: Path) -> tuple[str, bytes]:
-    raw = _read_bytes(path, "client key file")
+def parse_client_key_json(path: Path) -> tuple[str, bytes]:
+    raw = read_file_bytes(path, "client key file")
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -240,7 +239,7 @@ def load_client_key(client_key_file: Path, password: PasswordFile | str) -> Clie
 
     `password` is a `PasswordFile` (preferred: errors then say how the file was read) or the password itself.
     """
-    key_id, der = _parse_client_key_json(client_key_file)
+    key_id, der = parse_client_key_json(client_key_file)
     pw = password.password if isinstance(password, PasswordFile) else password
     try:
         key, cert, _extra = pkcs12.load_key_and_certificates(der, pw.encode("utf-8"))
@@ -273,7 +272,7 @@ def load_client_key(client_key_file: Path, password: PasswordFile | str) -> Clie
 
 def load_ca_bundle(path: Path) -> list[x509.Certificate]:
     """Read a PEM CA bundle (`PrivateKmsCA_<instance>.pem`): one or more certificates."""
-    data = _read_bytes(path, "CA bundle")
+    data = read_file_bytes(path, "CA bundle")
     if b"PRIVATE KEY-----" in data:
         raise CredentialError(f"{path} contains a private key", fix="the CA bundle holds certificates only")
     try:
@@ -286,11 +285,11 @@ def load_ca_bundle(path: Path) -> list[x509.Certificate]:
     return certs
 
 
-def _not_after(cert: x509.Certificate) -> datetime:
+def not_after(cert: x509.Certificate) -> datetime:
     return cert.not_valid_after.replace(tzinfo=UTC)  # naive UTC in cryptography 41
 
 
-def _pick(files: list[CredentialFile], role: Role, name_id: str | None = None) -> list[CredentialFile]:
+def pick_files(files: list[CredentialFile], role: Role, name_id: str | None = None) -> list[CredentialFile]:
     rank = {"cdh": 0, "console": 1, "other": 2}
     out = [f for f in files if f.role == role and (name_id is None or f.name_id in (name_id, None))]
     return sorted(out, key=lambda f: (rank[f.naming], f.path.name))
@@ -298,7 +297,7 @@ def _pick(files: list[CredentialFile], role: Role, name_id: str | None = None) -
 
 def _select(directory: Path, client_key_id: str | None) -> tuple[CredentialFile, CredentialFile, CredentialFile]:
     files = discover_credentials(directory)
-    keys = _pick(files, "client_key")
+    keys = pick_files(files, "client_key")
     if client_key_id:
         # An exact name wins; ClientKeyContent.json (no id in its name) is checked against the id once loaded.
         keys = [k for k in keys if k.name_id == client_key_id] or [k for k in keys if k.name_id is None]
@@ -311,13 +310,13 @@ def _select(directory: Path, client_key_id: str | None) -> tuple[CredentialFile,
         ids = ", ".join(sorted(str(k.name_id or k.path.name) for k in keys))
         raise UsageError(f"{directory} holds several client keys ({ids})", fix="say which one with its key id")
     key = keys[0]
-    pws = _pick(files, "password", key.name_id)
+    pws = pick_files(files, "password", key.name_id)
     if not pws:
         raise CredentialError(
             f"no password file for {key.path.name} in {directory}",
             fix=f"put password_{key.name_id or '<id>'}.json there (the password as raw text)",
         )
-    cas = _pick(files, "ca_bundle")
+    cas = pick_files(files, "ca_bundle")
     if not cas:
         raise CredentialError(f"no CA bundle in {directory}", fix="put PrivateKmsCA_<kms_instance_id>.pem there")
     if len({c.name_id for c in cas}) > 1:
@@ -359,213 +358,3 @@ def find_credentials(directory: Path, client_key_id: str | None = None) -> Aliyu
             fix=f"put clientKey_{client_key_id}.json in {directory}",
         )
     return creds
-
-
-@dataclass(frozen=True)
-class CheckItem:
-    """One line of a credential check: a file (or a relation between files) and what was found."""
-
-    file: str
-    role: str
-    naming: str
-    status: Status
-    message: str
-    fix: str | None = None
-
-
-@dataclass
-class CheckReport:
-    """The result of `check_credentials`: items for a table or `--json`."""
-
-    directory: str
-    items: list[CheckItem] = field(default_factory=list)
-
-    @property
-    def has_errors(self) -> bool:
-        """True when any item is an error (the CLI then exits 3)."""
-        return any(i.status == "error" for i in self.items)
-
-    def to_dict(self) -> dict[str, object]:
-        """A JSON-ready dict: `{"directory", "ok", "items": [...]}`."""
-        return {"directory": self.directory, "ok": not self.has_errors, "items": [asdict(i) for i in self.items]}
-
-    def add(self, f: CredentialFile | None, role: str, status: Status, message: str, fix: str | None = None) -> None:
-        """Append an item about file `f` (or about the set when `f` is None)."""
-        self.items.append(CheckItem(f.path.name if f else "", role, f.naming if f else "", status, message, fix))
-
-
-def _check_cert_dates(report: CheckReport, f: CredentialFile, cert: x509.Certificate, what: str, now: datetime) -> None:
-    end = _not_after(cert)
-    if end < now:
-        report.add(f, f.role, "error", f"{what} expired on {end:%Y-%m-%d}", "get a new one from the KMS console")
-    elif end - now < EXPIRY_WARNING:
-        report.add(
-            f,
-            f.role,
-            "warning",
-            f"{what} expires on {end:%Y-%m-%d}, in {(end - now).days} days",
-            "renew it in the KMS console before then",
-        )
-
-
-def _check_client_key(
-    report: CheckReport, kf: CredentialFile, pws: list[CredentialFile], now: datetime
-) -> ClientKey | None:
-    try:
-        key_id, _ = _parse_client_key_json(kf.path)
-    except CredentialError as e:
-        report.add(kf, "client_key", "error", e.message, e.fix)
-        return None
-    if kf.name_id and kf.name_id != key_id:
-        report.add(
-            kf,
-            "client_key",
-            "error",
-            f"file name says client key {kf.name_id}, the JSON KeyId is {key_id}",
-            f"CDH looks for clientKey_{key_id}.json: rename it, or use export-guest-bundle",
-        )
-    pw_files = _pick(pws, "password", key_id) or (pws if len(pws) == 1 else [])
-    if not pw_files:
-        report.add(
-            kf,
-            "password",
-            "error",
-            f"no password file for client key {key_id}",
-            f"add password_{key_id}.json holding the password as raw text",
-        )
-        return None
-    ck: ClientKey | None = None
-    for pf in pw_files:  # check every candidate: a stale password file next to a good one is worth knowing
-        try:
-            pw = read_password_file(pf.path)
-            ck = load_client_key(kf.path, pw)
-        except CredentialError as e:
-            report.add(pf, "password", "error", e.message, e.fix)
-            continue
-        if pf.naming == "cdh" and pw.form == "json":
-            report.add(
-                pf,
-                "password",
-                "warning",
-                "JSON password, but CDH reads this file as raw text",
-                "use export-guest-bundle, which writes password_<id>.json as raw text",
-            )
-        else:
-            note = ", trailing newline ignored as CDH does" if pw.trimmed else ""
-            report.add(pf, "password", "ok", f"password ({pw.form}{note}) opens the client key")
-    if ck is None:
-        return None
-    bits = ck.private_key.key_size
-    report.add(
-        kf,
-        "client_key",
-        "ok",
-        f"client key {key_id}: RSA-{bits}"
-        + (f", certificate valid until {_not_after(ck.certificate):%Y-%m-%d}" if ck.certificate else ""),
-    )
-    if ck.certificate is not None:
-        _check_cert_dates(report, kf, ck.certificate, "the client key's certificate", now)
-    return ck
-
-
-def check_credentials(directory: Path, *, now: datetime | None = None) -> CheckReport:
-    """Check every credential file in `directory` and how they fit together. Never raises for bad files."""
-    now = now or datetime.now(UTC)
-    report = CheckReport(str(directory))
-    try:
-        files = discover_credentials(directory)
-    except CredentialError as e:
-        report.add(None, "directory", "error", e.message, e.fix)
-        return report
-    for f in files:
-        if f.naming != "cdh":
-            report.add(
-                f,
-                f.role,
-                "ok",
-                f"{'console' if f.naming == 'console' else 'non-standard'} file name: CDH does not read it",
-                "export-guest-bundle writes the names CDH reads",
-            )
-    keys = [f for f in files if f.role == "client_key"]
-    pws = [f for f in files if f.role == "password"]
-    if not keys:
-        report.add(
-            None,
-            "client_key",
-            "error",
-            "no client key file (clientKey_<id>.json or ClientKeyContent.json)",
-            "download the client key from the KMS console into this directory",
-        )
-    loaded = [ck for kf in keys if (ck := _check_client_key(report, kf, pws, now)) is not None]
-    cas = [f for f in files if f.role == "ca_bundle"]
-    if not cas:
-        report.add(
-            None,
-            "ca_bundle",
-            "error",
-            "no CA bundle (PrivateKmsCA_<kms_instance_id>.pem)",
-            "download the instance CA certificate from the KMS console into this directory",
-        )
-    for ca in cas:
-        try:
-            certs = load_ca_bundle(ca.path)
-        except CredentialError as e:
-            report.add(ca, "ca_bundle", "error", e.message, e.fix)
-            continue
-        subjects = "; ".join(c.subject.rfc4514_string() for c in certs)
-        report.add(ca, "ca_bundle", "ok", f"{len(certs)} certificate(s): {subjects}")
-        for c in certs:
-            _check_cert_dates(report, ca, c, f"CA certificate {c.subject.rfc4514_string()}", now)
-        for ck in loaded:
-            cn_id = ck.instance_id_from_certificate
-            if ca.name_id and cn_id and cn_id != ca.name_id:
-                report.add(
-                    ca,
-                    "ca_bundle",
-                    "warning",
-                    f"client key {ck.key_id} was issued for instance {cn_id}, this CA is for {ca.name_id}",
-                    "use the client key and CA bundle of the same KMS instance",
-                )
-    return report
-
-
-def guest_bundle_names(client_key_id: str, kms_instance_id: str) -> tuple[str, str, str]:
-    """The three file names CDH reads: client key, password, CA bundle."""
-    for what, value in (("client key id", client_key_id), ("KMS instance id", kms_instance_id)):
-        if not value or "/" in value or value in (".", ".."):
-            raise CredentialError(f"{what} {value!r} cannot be used in a file name")
-    return (f"clientKey_{client_key_id}.json", f"password_{client_key_id}.json", f"PrivateKmsCA_{kms_instance_id}.pem")
-
-
-def export_guest_bundle(
-    output_dir: Path, *, client_key_file: Path, password_file: Path, ca_file: Path, kms_instance_id: str | None = None
-) -> list[Path]:
-    """Write the files CDH reads (`clientKey_<id>.json`, raw `password_<id>.json`, `PrivateKmsCA_<id>.pem`).
-
-    The credentials are loaded first, so a broken set is never exported. Files are mode 0600; nothing is
-    written if any target exists. Returns the paths written.
-    """
-    creds = load_credentials(client_key_file, password_file, ca_file, kms_instance_id)
-    password = read_password_file(password_file).password
-    names = guest_bundle_names(creds.client_key.key_id, creds.kms_instance_id)
-    contents = [
-        _read_bytes(client_key_file, "client key file"),
-        password.encode("utf-8"),
-        _read_bytes(ca_file, "CA bundle"),
-    ]
-    output_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    targets = [output_dir / n for n in names]
-    existing = [t.name for t in targets if t.exists()]
-    if existing:
-        raise CredentialError(
-            f"{output_dir} already holds {', '.join(existing)}",
-            fix="choose an empty output directory or remove those files first",
-        )
-    for target, data in zip(targets, contents, strict=True):
-        try:
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except OSError as e:
-            raise CredentialError(f"{target}: {e.strerror}", fix="check the output directory") from None
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-    return targets

@@ -20,7 +20,7 @@ from sealtui.screens.base import PaletteCommand, SealtuiScreen
 from sealtui.widgets.frame import status_text
 
 if TYPE_CHECKING:
-    from sealtui.core.credentials import CheckReport
+    from sealtui.core.credential_check import CheckReport
 
 __all__ = ["CredentialsScreen"]
 

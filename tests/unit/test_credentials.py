@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from sealtui.core import credential_check as cc
 from sealtui.core import credentials as cr
 from sealtui.core.errors import CredentialError, UsageError
 from tests.paths import ALIYUN
@@ -315,12 +316,12 @@ def test_real_ca_bundle_has_two_certificates():
 # --- check report ---------------------------------------------------------------------------
 
 
-def _by(report: cr.CheckReport, status: str) -> list[cr.CheckItem]:
+def _by(report: cc.CheckReport, status: str) -> list[cc.CheckItem]:
     return [i for i in report.items if i.status == status]
 
 
 def test_check_vector_dir():
-    report = cr.check_credentials(VECTORS)
+    report = cc.check_credentials(VECTORS)
     assert not report.has_errors
     warnings = " | ".join(i.message for i in _by(report, "warning"))
     assert "CDH reads this file as raw text" in warnings  # password_<id>.json holds JSON
@@ -339,7 +340,7 @@ def test_check_reports_expiry_and_errors(tmp_path):
     (tmp_path / "password_KAAP.wrongpw.json").write_text("wrong")
     _write_client_key(tmp_path, "KAAP.nopw", "pw")
     _write_ca(tmp_path, "PrivateKmsCA_kst-a.pem", days=-1)
-    report = cr.check_credentials(tmp_path)
+    report = cc.check_credentials(tmp_path)
     assert report.has_errors
     errors = " | ".join(f"{i.file}: {i.message}" for i in _by(report, "error"))
     warnings = " | ".join(f"{i.file}: {i.message}" for i in _by(report, "warning"))
@@ -355,21 +356,21 @@ def test_check_expired_client_key_certificate(tmp_path):
     (tmp_path / "password_KAAP.old.json").write_text("pw")
     _write_ca(tmp_path, "PrivateKmsCA_kst-a.pem")
     later = datetime.now(UTC) + timedelta(days=1)
-    report = cr.check_credentials(tmp_path, now=later)
+    report = cc.check_credentials(tmp_path, now=later)
     assert any("client key's certificate expired" in i.message for i in _by(report, "error"))
 
 
 def test_check_empty_and_missing_dirs(tmp_path):
-    report = cr.check_credentials(tmp_path)
+    report = cc.check_credentials(tmp_path)
     assert {i.role for i in _by(report, "error")} == {"client_key", "ca_bundle"}
-    assert cr.check_credentials(tmp_path / "nope").items[0].role == "directory"
+    assert cc.check_credentials(tmp_path / "nope").items[0].role == "directory"
 
 
 def test_check_name_mismatch(tmp_path):
     shutil.copy(CLIENT_KEY, tmp_path / "clientKey_KAAP.renamed.json")
     shutil.copy(PW_TXT, tmp_path / "password_KAAP.renamed.json")
     shutil.copy(CA, tmp_path)
-    report = cr.check_credentials(tmp_path)
+    report = cc.check_credentials(tmp_path)
     assert any("JSON KeyId is KAAP.gc-test-vector" in i.message for i in _by(report, "error"))
 
 
@@ -378,7 +379,7 @@ def test_check_name_mismatch(tmp_path):
 
 def test_export_guest_bundle_writes_cdh_names(tmp_path):
     out = tmp_path / "bundle"
-    written = cr.export_guest_bundle(out, client_key_file=CLIENT_KEY, password_file=PW_JSON, ca_file=CA)
+    written = cc.export_guest_bundle(out, client_key_file=CLIENT_KEY, password_file=PW_JSON, ca_file=CA)
     assert [p.name for p in written] == [
         f"clientKey_{KEY_ID}.json",
         f"password_{KEY_ID}.json",
@@ -391,11 +392,11 @@ def test_export_guest_bundle_writes_cdh_names(tmp_path):
         assert stat.S_IMODE(p.stat().st_mode) == 0o600
     # the exported bundle loads, and is all-CDH with a raw password: the one warning left is the vector's own
     # instance mismatch (its certificate names another instance than its CA file)
-    report = cr.check_credentials(out)
+    report = cc.check_credentials(out)
     assert not report.has_errors
     assert [i.role for i in _by(report, "warning")] == ["ca_bundle"]
     with pytest.raises(CredentialError, match="already holds"):
-        cr.export_guest_bundle(out, client_key_file=CLIENT_KEY, password_file=PW_TXT, ca_file=CA)
+        cc.export_guest_bundle(out, client_key_file=CLIENT_KEY, password_file=PW_TXT, ca_file=CA)
 
 
 def test_export_from_console_names_with_instance_override(tmp_path):
@@ -404,7 +405,7 @@ def test_export_from_console_names_with_instance_override(tmp_path):
     shutil.copy(CLIENT_KEY, src / "ClientKeyContent.json")
     shutil.copy(PW_JSON, src / "ClientKeyPassword.json")
     shutil.copy(CA, src / "ca.pem")
-    written = cr.export_guest_bundle(
+    written = cc.export_guest_bundle(
         tmp_path / "o",
         client_key_file=src / "ClientKeyContent.json",
         password_file=src / "ClientKeyPassword.json",
@@ -418,13 +419,13 @@ def test_export_refuses_broken_credentials(tmp_path):
     bad = tmp_path / "pw.txt"
     bad.write_text("nope")
     with pytest.raises(CredentialError, match="wrong password"):
-        cr.export_guest_bundle(tmp_path / "o", client_key_file=CLIENT_KEY, password_file=bad, ca_file=CA)
+        cc.export_guest_bundle(tmp_path / "o", client_key_file=CLIENT_KEY, password_file=bad, ca_file=CA)
     assert not (tmp_path / "o").exists()
 
 
 def test_guest_bundle_names_reject_path_tricks():
     with pytest.raises(CredentialError):
-        cr.guest_bundle_names("../x", "kst-1")
+        cc.guest_bundle_names("../x", "kst-1")
 
 
 def test_core_and_cli_modules_do_not_import_the_sdk():
