@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from sealtui.core.credentials import AliyunCredentials
     from sealtui.core.jws import Jwk
     from sealtui.core.manifest import DataForm, SecretManifest
-    from sealtui.core.models import EnvelopePayload
+    from sealtui.core.models import EnvelopePayload, VaultPayload
     from sealtui.providers.aliyun import AliyunKms, ConnectionReport
     from sealtui.sandbox import RunningSandbox, SandboxStatus
     from sealtui.sandbox.models import KeyInfo
@@ -348,7 +348,7 @@ class Session(SigningMixin):
         from sealtui.core.sealing import unseal_text
         from sealtui.providers import require_provider
 
-        def wrapper_for(payload: EnvelopePayload) -> AliyunKms:
+        def wrapper_for(payload: EnvelopePayload | VaultPayload) -> AliyunKms:
             require_provider(payload.provider)
             return self.provider()
 

@@ -44,9 +44,10 @@ def register(subparsers: Any) -> None:
     """Add `unseal` and `credentials {check,export-guest-bundle}`."""
     p = subparsers.add_parser(
         "unseal",
-        help="decrypt an envelope sealed secret through the KMS",
-        description="Verify (or explicitly skip verifying) a sealed secret, then unwrap its "
-        "data key through the KMS and decrypt it, as CDH does in the guest.",
+        help="open a sealed secret as CDH would: decrypt an envelope, or read an aliyun vault secret",
+        description="Verify (or explicitly skip verifying) a sealed secret, then open it as CDH does in the "
+        "guest: an envelope's data key is unwrapped through the KMS and the data decrypted; an aliyun vault "
+        "secret is read with GetSecretValue.",
     )
     _io.add_input_arguments(p)
     p.add_argument(
@@ -168,7 +169,7 @@ def _credentials_for_payload(directory: Path, settings: dict[str, Any]) -> Any:
 def cmd_unseal(args: argparse.Namespace) -> int:
     """`sealtui unseal`: verify (or skip), unwrap through the KMS, decrypt, write where asked."""
     from sealtui.core.errors import UsageError
-    from sealtui.core.models import EnvelopePayload
+    from sealtui.core.models import EnvelopePayload, VaultPayload
 
     to_stdout = args.stdout or args.output == "-"
     if args.stdout and args.output not in (None, "-"):
@@ -178,7 +179,7 @@ def cmd_unseal(args: argparse.Namespace) -> int:
     from sealtui.core.sealing import unseal_text
     from sealtui.providers import require_provider
 
-    def wrapper_for(payload: EnvelopePayload) -> Any:
+    def wrapper_for(payload: EnvelopePayload | VaultPayload) -> Any:
         require_provider(payload.provider)
         from sealtui.providers.aliyun import AliyunKms
 

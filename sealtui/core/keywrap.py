@@ -48,6 +48,17 @@ class KeyWrapper(Protocol):
 
 
 @runtime_checkable
+class VaultReader(Protocol):
+    """A provider that holds vault secrets itself (e.g. aliyun's `GetSecretValue`), as CDH reads them."""
+
+    provider: str
+
+    def read_secret(self, name: str, provider_settings: dict[str, Any], annotations: dict[str, Any]) -> bytes:
+        """The secret's value. Raises `ProviderError` on refusal."""
+        ...
+
+
+@runtime_checkable
 class Signer(Protocol):
     """Makes ES256 signatures for a JWS."""
 

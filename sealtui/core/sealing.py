@@ -15,7 +15,7 @@ from sealtui.core.codec import SealedSecret, encode_sealed, parse_sealed
 from sealtui.core.envelope import open_envelope, seal_envelope
 from sealtui.core.errors import InvalidInputError, UsageError
 from sealtui.core.jws import Jwk
-from sealtui.core.keywrap import KeyWrapper, Signer
+from sealtui.core.keywrap import KeyWrapper, Signer, VaultReader
 from sealtui.core.models import EnvelopePayload, VaultPayload
 
 
@@ -57,9 +57,13 @@ class Unsealed:
     """True when whitespace around the string was ignored (CDH with verification on would refuse it)."""
 
 
-def unseal_text(text: str, wrapper_for: Callable[[EnvelopePayload], KeyWrapper], *,
+def unseal_text(text: str, wrapper_for: Callable[[EnvelopePayload | VaultPayload], KeyWrapper | VaultReader], *,
                 jwk: Jwk | str | os.PathLike[str] | None = None, skip_verification: bool = False) -> Unsealed:
-    """Verify (or explicitly skip verifying) a sealed string, then open it through `wrapper_for(payload)`."""
+    """Verify (or explicitly skip verifying) a sealed string, then open it as CDH would.
+
+    An envelope is decrypted with the data key that `wrapper_for(payload)` unwraps; a vault secret is read
+    from the provider that holds it (`VaultReader`), except `kbs`, which only releases to an attested guest.
+    """
     if jwk is None and not skip_verification:
         raise UsageError("no public JWK to verify the signature with",
                          fix="give the signer's public JWK, or skip verification explicitly")
@@ -70,8 +74,25 @@ def unseal_text(text: str, wrapper_for: Callable[[EnvelopePayload], KeyWrapper],
 
         verify_sealed(secret, jwk)
     payload = secret.payload
-    if not isinstance(payload, EnvelopePayload):
-        raise InvalidInputError(f"this is a vault secret: it holds no ciphertext, only the name {payload.name!r}",
-                                fix=f"fetch the secret from provider {payload.provider!r} itself")
-    plaintext = open_envelope(payload, wrapper_for(payload))
+    if isinstance(payload, VaultPayload):
+        plaintext = _read_vault(payload, wrapper_for)
+    else:
+        wrapper = wrapper_for(payload)
+        if not isinstance(wrapper, KeyWrapper):
+            raise InvalidInputError(f"provider {payload.provider!r} cannot open envelope secrets")
+        plaintext = open_envelope(payload, wrapper)
     return Unsealed(plaintext, secret, jwk is not None, stripped != text)
+
+
+def _read_vault(payload: VaultPayload,
+                wrapper_for: Callable[[EnvelopePayload | VaultPayload], KeyWrapper | VaultReader]) -> bytes:
+    if payload.provider == "kbs":
+        raise InvalidInputError(
+            f"{payload.name} is a KBS resource: Trustee releases it only to an attested guest",
+            fix="sealtui cannot fetch it; check the sealed string with `sealtui inspect` and provision the "
+            "resource to KBS",
+        )
+    reader = wrapper_for(payload)
+    if not isinstance(reader, VaultReader):
+        raise InvalidInputError(f"provider {payload.provider!r} holds no vault secrets sealtui can read")
+    return reader.read_secret(payload.name, payload.provider_settings or {}, payload.annotations or {})

@@ -310,6 +310,14 @@ class AliyunKms:
             r.secret_data_type,
         )
 
+    def read_secret(self, name: str, provider_settings: dict[str, Any], annotations: dict[str, Any]) -> bytes:
+        """A vault secret's value as CDH reads it: `GetSecretValue` with the payload's version annotations,
+        `SecretData` as bytes."""
+        stage, version = annotations.get("version_stage"), annotations.get("version_id")
+        value = self.get_secret_value(name, stage if isinstance(stage, str) else None,
+                                      version if isinstance(version, str) else None)
+        return value.data.encode("utf-8")
+
     def get_public_key(self, key: str | KeyRef | None = None) -> str:
         """`GetPublicKey`: the PEM SubjectPublicKeyInfo of an asymmetric key."""
         k = self._key(key)

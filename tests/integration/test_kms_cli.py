@@ -134,13 +134,6 @@ def test_seal_needs_one_credentials_form(sandbox: SandboxInfo, keys):
     assert res.returncode == 2 and b"no credentials" in res.stderr
 
 
-def test_unseal_a_vault_secret_says_why_not(sandbox: SandboxInfo, keys):
-    vault = run("seal", "vault", "--name", "kbs:///default/key/1", "--signing-jwk", keys[0])
-    assert vault.returncode == 0
-    res = unseal(sandbox, vault.stdout, "--jwk", keys[1], "--stdout")
-    assert res.returncode == 3 and b"vault secret" in res.stderr
-
-
 def test_credentials_check(sandbox: SandboxInfo, tmp_path):
     res = run("credentials", "check", sandbox.credentials_dir, "--json")
     assert res.returncode == 0, res.stderr.decode()
@@ -195,3 +188,23 @@ def test_unseal_with_the_real_alibaba_client_key(sandbox: SandboxInfo, keys, tmp
     out = unseal(sandbox, sealed.stdout, "--jwk", keys[1], "--stdout")  # with the sandbox's own client key
     assert out.returncode == 0 and out.stdout == b"alibaba key"
     assert b"KAAP.gc-test-vector" in out.stderr  # noted: the secret names another client key
+
+
+def test_unseal_reads_an_aliyun_vault_secret(sandbox: SandboxInfo, keys):
+    name = f"db-password-{uuid.uuid4().hex[:8]}"
+    api.put_secret(sandbox.root_dir, name, "vault value")
+    sealed = run("seal", "vault", "--provider", "aliyun", "--resource-uri", name,
+                 "--provider-setting", f"client_key_id={sandbox.client_key_id}",
+                 "--provider-setting", f"kms_instance_id={sandbox.kms_instance_id}",
+                 "--signing-jwk", keys[0], "--no-newline")  # fmt: skip
+    assert sealed.returncode == 0, sealed.stderr.decode()
+    assert json.loads(run("inspect", "--json", sealed.stdout.decode()).stdout)["verdicts"]["cdh"] == "needs-key"
+    out = unseal(sandbox, sealed.stdout, "--jwk", keys[1], "--stdout")
+    assert out.returncode == 0, out.stderr.decode()
+    assert out.stdout == b"vault value"
+
+
+def test_unseal_of_a_kbs_vault_secret_says_why_not(sandbox: SandboxInfo, keys):
+    sealed = run("seal", "vault", "--resource-uri", "kbs:///default/key/1", "--signing-jwk", keys[0])
+    out = unseal(sandbox, sealed.stdout, "--jwk", keys[1], "--stdout")
+    assert out.returncode == 3 and b"attested guest" in out.stderr and not out.stdout
