@@ -310,21 +310,19 @@ class Session(SigningMixin):
     # --- seal, unseal, manifest ---------------------------------------------------------------------------
 
     def seal_value(self, name: str, plaintext: bytes) -> SealedValue:
-        """Seal `plaintext` as an aliyun envelope through the KMS and sign it; remember it under `name`."""
+        """Seal `plaintext` as an aliyun envelope through the KMS and sign it (see `remember`)."""
         from sealtui.core.sealing import seal_value
 
         if not name:
             raise InvalidInputError("the value has no name", fix="give the Secret key it goes under")
         signer = self.signer()
         result = seal_value(plaintext, self.provider(), signer)
-        value = SealedValue(name, result.sealed, result.payload.key_id, signer.kid)
-        self.sealed[name] = value
-        return value
+        return SealedValue(name, result.sealed, result.payload.key_id, signer.kid)
 
     def seal_many(self, values: dict[str, bytes],
                   progress: Callable[[int, int], None] | None = None) -> list[SealedValue]:
-        """Seal every value (the KMS calls in parallel, `core.bulk.seal_many`) and remember them all, or none:
-        the first failure raises the core's error, which names the key, and the session is left unchanged."""
+        """Seal every value (the KMS calls in parallel, `core.bulk.seal_many`), all or none: the first failure
+        raises the core's error, which names the key. Nothing is kept until `remember` is called."""
         from sealtui.core.bulk import seal_many
         from sealtui.core.sealing import seal_value
 
@@ -339,9 +337,12 @@ class Session(SigningMixin):
             return result.sealed
 
         sealed = seal_many(values, seal_one, progress=progress)
-        out = [SealedValue(name, text, key_ids[text], signer.kid) for name, text in sealed.items()]
-        self.sealed.update({v.name: v for v in out})
-        return out
+        return [SealedValue(name, text, key_ids[text], signer.kid) for name, text in sealed.items()]
+
+    def remember(self, values: list[SealedValue]) -> None:
+        """Keep sealed values for this session's manifest. Callers do it once the result is wanted (a cancelled
+        seal whose KMS calls still complete must leave the session unchanged)."""
+        self.sealed.update({v.name: v for v in values})
 
     def unseal(self, text: str, jwk: Path | None, *, skip_verification: bool = False) -> bytes:
         """Verify (or explicitly skip), unwrap the data key through the KMS and decrypt, as CDH does."""

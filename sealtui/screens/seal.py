@@ -367,6 +367,7 @@ class SealScreen(SealtuiScreen):
 
     @on(Sealed)
     def _sealed(self, message: Sealed) -> None:
+        self.session.remember(message.values)
         self.results.extend(message.values)
         area = self.query_one("#results", TextArea)
         area.text = "\n\n".join(f"{v.name} (key {v.key_id}, kid {v.kid}):\n{v.sealed}" for v in self.results)

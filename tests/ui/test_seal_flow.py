@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import yaml
@@ -164,3 +165,99 @@ def test_a_slow_kms_call_shows_busy_and_can_be_cancelled(tmp_path: Path, sandbox
         run(flow())
     finally:
         blackhole.close()  # the abandoned call fails fast now instead of waiting for its timeout
+
+
+class GatedProxy:
+    """A TCP forwarder to the sandbox that holds every connection until `release()`: a KMS that is slow, then
+    answers. Bounded: it serves only this test's loopback connections and stops when closed."""
+
+    def __init__(self, target: str) -> None:
+        import socket
+        import threading
+
+        host, port = target.rsplit(":", 1)
+        self.target = (host, int(port))
+        self.gate = threading.Event()
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(16)
+        self.endpoint = f"127.0.0.1:{self.server.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def release(self) -> None:
+        self.gate.set()
+
+    def close(self) -> None:
+        self.gate.set()
+        self.server.close()
+
+    def _accept(self) -> None:
+        import threading
+
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client) -> None:  # type: ignore[no-untyped-def]
+        import socket
+        import threading
+
+        self.gate.wait(timeout=30)
+        upstream = socket.create_connection(self.target, timeout=30)
+
+        def pump(src, dst) -> None:  # type: ignore[no-untyped-def]
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (src, dst):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+        pump(client, upstream)
+
+
+def test_a_cancelled_bulk_seal_that_completes_later_keeps_nothing(tmp_path: Path, sandbox, signing_key) -> None:
+    """Escape cancels; when the KMS then answers, the sealed values are dropped, not kept for the manifest."""
+    proxy = GatedProxy(sandbox.endpoint)
+    app = make_app(tmp_path, credentials_dir=sandbox.credentials_dir, endpoint=proxy.endpoint,
+                   key="alias/sealtui-default", start_mode="seal")
+
+    async def flow() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            seal = app.screen
+            app.session.load_signing_key(signing_key[0])
+            finished = threading.Event()  # observes when the abandoned seal's KMS calls have all returned
+            sealing = app.session.seal_many
+
+            def observed(*args, **kwargs):  # type: ignore[no-untyped-def]
+                try:
+                    return sealing(*args, **kwargs)
+                finally:
+                    finished.set()
+
+            app.session.seal_many = observed  # type: ignore[method-assign]
+            await pilot.click("#src-pairs")
+            seal.query_one("#pairs-text").text = "A=1\nB=2\nC=3\n"
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: seal.busy, "the busy bar")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not seal.busy, "the cancellation")
+            proxy.release()  # the KMS answers now: the abandoned seal completes in its threads
+            await wait_for(pilot, finished.is_set, "the abandoned seal to finish")
+            await pilot.pause(0.2)
+            assert app.session.sealed == {} and seal.results == [] and not app.errors
+
+    try:
+        run(flow())
+    finally:
+        proxy.close()
