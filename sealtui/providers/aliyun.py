@@ -56,6 +56,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_SHARED_GATEWAY = re.compile(r"kms(-vpc)?\.[a-z0-9-]+\.aliyuncs\.com(:443)?")
+"""A region's shared KMS gateway (`kms.cn-hangzhou.aliyuncs.com`), as sigstore's `alibabakms://` URIs name it."""
 _ENDPOINT = re.compile(r"(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:(?P<port>[0-9]{1,5}))?")
 
 
@@ -192,6 +194,10 @@ class AliyunKms:
                 fix="use the credentials of the instance holding the key",
             )
         uri_endpoint = self.key_ref.endpoint if self.key_ref else None
+        if uri_endpoint and _SHARED_GATEWAY.fullmatch(uri_endpoint):
+            # A sigstore-style URI names the region's shared KMS gateway; the KMS-instance API this provider
+            # speaks is served only at the instance's own endpoint, which the credentials name.
+            uri_endpoint = None
         self.endpoint = normalize_endpoint(endpoint or uri_endpoint or default_endpoint(instance))
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout

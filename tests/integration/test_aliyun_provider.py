@@ -345,3 +345,15 @@ def test_real_alibaba_client_key_registered_with_the_sandbox(sandbox: SandboxInf
     # the sandbox's own client key may open it too (it is granted the same default key)
     own = AliyunKms(find_credentials(sandbox.credentials_dir), endpoint=sandbox.endpoint)
     assert open_envelope(payload, own) == b"sealed with Alibaba's own client key"
+
+
+def test_a_shared_gateway_in_a_key_uri_is_not_used_as_the_instance_endpoint(sandbox):
+    """`alibabakms://kms.<region>.aliyuncs.com//alias/x` (the sigstore form) names the region's shared gateway;
+    the KMS-instance API lives at `<instance>.cryptoservice.kms.aliyuncs.com`, which the credentials name."""
+    from sealtui.core.credentials import find_credentials
+
+    creds = find_credentials(sandbox.credentials_dir)
+    kms = AliyunKms(creds, "alibabakms://kms.cn-beijing.aliyuncs.com//alias/seal")
+    assert kms.endpoint == f"{creds.kms_instance_id}.cryptoservice.kms.aliyuncs.com"
+    own = AliyunKms(creds, f"alibabakms://127.0.0.1:9/{creds.kms_instance_id}/alias/seal")
+    assert own.endpoint == "127.0.0.1:9"  # any other endpoint in the URI is the one to use
