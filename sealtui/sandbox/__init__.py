@@ -15,9 +15,8 @@ running server, also one in another process.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from sealtui.sandbox.models import (
     DEFAULT_KEY_ALIAS,
@@ -31,7 +30,17 @@ from sealtui.sandbox.models import (
 )
 
 if TYPE_CHECKING:
-    from sealtui.sandbox.server import RunningSandbox
+    from sealtui.sandbox.admin import (
+        create_key,
+        grant,
+        init_instance,
+        load_status,
+        put_secret,
+        register_client_key,
+        revoke,
+        set_key_state,
+    )
+    from sealtui.sandbox.server import RunningSandbox, serve, start_in_thread
 
 __all__ = [
     "DEFAULT_KEY_ALIAS",
@@ -55,111 +64,27 @@ __all__ = [
     "start_in_thread",
 ]
 
-
-def init_instance(root_dir: Path) -> SandboxStatus:
-    """Create a sandbox instance in `root_dir` (which must be absent or empty) and describe it.
-
-    Raises `InvalidInputError` if `root_dir` already holds one.
-    """
-    from sealtui.sandbox import admin
-
-    return admin.init_instance(root_dir)
-
-
-def load_status(root_dir: Path, *, hostname: str | None = None, port: int | None = None) -> SandboxStatus:
-    """Describe the instance in `root_dir`: endpoint, ids, credential files, keys, whether it is running.
-
-    `endpoint` is what the server last bound (`serve.json`), else the configured one (`hostname`/`port`
-    if given, then `KMS_HOSTNAME`/`KMS_PORT`/.env, then `127.0.0.1:9998`).
-    """
-    from sealtui.sandbox import admin
-
-    return admin.load_status(root_dir, hostname=hostname, port=port)
+_LAZY: dict[str, str] = {
+    "init_instance": "sealtui.sandbox.admin",
+    "load_status": "sealtui.sandbox.admin",
+    "create_key": "sealtui.sandbox.admin",
+    "set_key_state": "sealtui.sandbox.admin",
+    "grant": "sealtui.sandbox.admin",
+    "revoke": "sealtui.sandbox.admin",
+    "put_secret": "sealtui.sandbox.admin",
+    "register_client_key": "sealtui.sandbox.admin",
+    "serve": "sealtui.sandbox.server",
+    "start_in_thread": "sealtui.sandbox.server",
+    "RunningSandbox": "sealtui.sandbox.server",
+}
+"""Public name → the module defining it, imported on first use (the server and the PKI are heavy)."""
 
 
-def serve(root_dir: Path, host: str = "127.0.0.1", port: int = 9998, *, verbose: bool = False) -> None:
-    """Serve the instance in `root_dir` on `host:port` until SIGINT/SIGTERM (blocking).
-
-    Writes `<root>/serve.json` with the bound endpoint and prints
-    `sealtui sandbox: serving https://<host>:<port> (instance <id>)` on stderr once listening.
-    """
-    from sealtui.sandbox import server
-
-    server.serve(root_dir, host, port, verbose=verbose)
-
-
-def start_in_thread(root_dir: Path, host: str = "127.0.0.1", port: int = 0) -> RunningSandbox:
-    """Serve the instance in a daemon thread; returns a handle with `.endpoint` and `.stop()`.
-
-    Binding happens before this returns, so `port=0` gives a free port and errors raise here.
-    """
-    from sealtui.sandbox import server
-
-    return server.start_in_thread(root_dir, host, port)
-
-
-def create_key(
-    root_dir: Path,
-    spec: str = "Aliyun_AES_256",
-    *,
-    alias: str | None = None,
-    state: str = "Active",
-    grant_to: Sequence[str] | None = None,
-) -> KeyInfo:
-    """Create a key of `spec` (`Aliyun_AES_256` or `EC_P256`) in the initial `state`.
-
-    It is granted to the client keys in `grant_to` (default: the instance's own client key; `[]`: none).
-    """
-    from sealtui.sandbox import admin
-
-    return admin.create_key(root_dir, spec, alias=alias, state=state, grant_to=grant_to)
-
-
-def set_key_state(root_dir: Path, key: str, state: str) -> KeyInfo:
-    """Set the state of a key given by id or alias (one of `KEY_STATES`)."""
-    from sealtui.sandbox import admin
-
-    return admin.set_key_state(root_dir, key, state)
-
-
-def grant(
-    root_dir: Path, target: str, client_key_id: str | None = None, operations: Sequence[str] | None = None
-) -> str:
-    """Let a client key (default: the instance's) run `operations` (default: all) on a key/alias/secret."""
-    from sealtui.sandbox import admin
-
-    return admin.grant(root_dir, target, client_key_id, operations)
-
-
-def revoke(root_dir: Path, target: str, client_key_id: str | None = None) -> str:
-    """Remove every permission of a client key (default: the instance's) on a key/alias/secret."""
-    from sealtui.sandbox import admin
-
-    return admin.revoke(root_dir, target, client_key_id)
-
-
-def put_secret(root_dir: Path, name: str, value: bytes | str, *, grant_to: Sequence[str] | None = None) -> str:
-    """Store a new version of secret `name` for `GetSecretValue`; returns the new version id."""
-    from sealtui.sandbox import admin
-
-    return admin.put_secret(root_dir, name, value, grant_to=grant_to)
-
-
-def register_client_key(
-    root_dir: Path, client_key_file: Path, password_file: Path, *, grant_defaults: bool = True
-) -> str:
-    """Register an existing client key (e.g. an Alibaba-issued one) and grant it the default keys.
-
-    The password file is raw text or JSON `{"ClientKeyPassword": …}`. Returns the KeyId.
-    """
-    from sealtui.sandbox import admin
-
-    return admin.register_client_key(root_dir, client_key_file, password_file, grant_defaults=grant_defaults)
-
-
-def __getattr__(name: str) -> object:
-    if name == "RunningSandbox":
-        from sealtui.sandbox.server import RunningSandbox
-
-        return RunningSandbox
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def __getattr__(name: str) -> Any:
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'sealtui.sandbox' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -306,8 +306,12 @@ def is_serving(layout: Layout) -> bool:
     return False
 
 
-def serve(root_dir: Path, host: str, port: int, *, verbose: bool = False) -> None:
-    """Serve `root_dir` on `host:port` until interrupted (SIGINT or SIGTERM)."""
+def serve(root_dir: Path, host: str = "127.0.0.1", port: int = 9998, *, verbose: bool = False) -> None:
+    """Serve `root_dir` on `host:port` until interrupted (SIGINT or SIGTERM), blocking.
+
+    Writes `<root>/serve.json` with the bound endpoint and prints
+    `sealtui sandbox: serving https://<host>:<port> (instance <id>)` on stderr once listening.
+    """
     import signal
 
     server = SandboxServer(root_dir, host, port, verbose=verbose)
