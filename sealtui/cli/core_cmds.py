@@ -134,20 +134,15 @@ def _export_kms_public_jwk(args: argparse.Namespace) -> int:
     return _io.EXIT_OK
 
 
-def _pairs(items: list[str], what: str) -> dict[str, str]:
-    from sealtui.core.manifest import parse_pairs
-
-    return parse_pairs(items) if items else {}
-
-
 def cmd_seal_vault(args: argparse.Namespace) -> int:
+    from sealtui.core.manifest import parse_pairs
     from sealtui.core.sealing import seal_payload
     from sealtui.core.vault import PROVISION_NOTE, vault_payload
 
-    settings: dict[str, Any] = dict(_pairs(args.provider_setting, "--provider-setting"))
+    settings: dict[str, Any] = dict(parse_pairs(args.provider_setting))
     if args.provider == "aliyun" and "client_key_id" in settings:
         settings.setdefault("client_type", "client_key")
-    payload = vault_payload(args.name, args.provider, settings, _pairs(args.annotation, "--annotation"))
+    payload = vault_payload(args.name, args.provider, settings, parse_pairs(args.annotation))
     sealed = seal_payload(payload, load_signer(args))
     _io.note(PROVISION_NOTE.format(provider=args.provider, name=args.name))
     emit_sealed(sealed, args)

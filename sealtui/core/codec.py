@@ -98,9 +98,6 @@ class Decoded:
             return None
         return f"{self.header_b64}.{self.payload_b64}".encode("ascii", "replace")
 
-    def problem(self, part: str) -> Problem | None:
-        return next((p for p in self.problems if p.part == part), None)
-
 
 def _json(data: bytes, part: str, offset: int, out: Decoded) -> Any:
     try:
