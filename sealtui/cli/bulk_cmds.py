@@ -19,7 +19,8 @@ def register_seal_bulk(seal_subparsers: Any) -> None:
         description="Read KEY=value lines (.env grammar) from --env-file or standard input, seal each value "
         "as an envelope secret with the KMS calls in parallel, and write one Kubernetes Secret. One failure "
         "names the key and writes nothing.")
-    p.add_argument("--env-file", type=Path, metavar="FILE", help="the values (default: standard input)")
+    p.add_argument("--env-file", type=Path, metavar="FILE",
+                   help=f"the values (default: standard input; {_io.FILE_HELP})")
     p.add_argument("--provider", default="aliyun", choices=["aliyun"], help="the KMS provider (default aliyun)")
     p.add_argument("--key-id", required=True, metavar="K", help="key-…, alias/<name> or an alibabakms:// URI")
     add_credential_arguments(p)
@@ -45,13 +46,10 @@ def cmd_seal_bulk(args: argparse.Namespace) -> int:
 
         raise InvalidInputError(f"{args.output} already exists", fix="choose another -o path")
     if args.env_file is not None:
-        text = _io.read_text_file(args.env_file, "the KEY=value file")
-    elif sys.stdin.isatty():
-        from sealtui.core.errors import UsageError
-
-        raise UsageError("no values: give --env-file FILE or pipe KEY=value lines on standard input")
+        text = _io.read_text(args.env_file, "the KEY=value file")
     else:
-        text = sys.stdin.read()
+        text = _io.read_stdin_text("the KEY=value lines",
+                                   "no values: give --env-file FILE or pipe KEY=value lines on standard input")
     values = parse_env(text, str(args.env_file or "standard input"))
     key = parse_key_ref(args.key_id)
     signer = load_signer(args)

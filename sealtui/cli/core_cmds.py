@@ -154,11 +154,9 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
     lines = args.key
     if not lines:
-        if sys.stdin.isatty():
-            from sealtui.core.errors import UsageError
-
-            raise UsageError("no values: give --key NAME=SEALED or KEY=SEALED lines on standard input")
-        lines = sys.stdin.read().splitlines()
+        lines = _io.read_stdin_text(
+            "the KEY=SEALED lines", "no values: give --key NAME=SEALED or KEY=SEALED lines on standard input"
+        ).splitlines()
     m = build_manifest(args.name, parse_pairs(lines), args.namespace, "data" if args.data else "stringData")
     out = {"yaml": m.to_yaml(), "kubectl": m.kubectl_command() + "\n", "pod": m.pod_snippet()}
     if args.format == "all":

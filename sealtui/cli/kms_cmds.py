@@ -98,7 +98,7 @@ def register_seal_envelope(seal_subparsers: Any) -> None:
         "the command line) and print the sealed string alone on stdout.",
     )
     p.add_argument("source", nargs="?", metavar="-", help="read the plaintext from standard input (the default)")
-    p.add_argument("-f", "--file", type=Path, metavar="FILE", help="read the plaintext from FILE")
+    p.add_argument("-f", "--file", type=Path, metavar="FILE", help=f"read the plaintext from FILE ({_io.FILE_HELP})")
     p.add_argument("--provider", default="aliyun", choices=["aliyun"], help="the KMS provider (default aliyun)")
     p.add_argument("--key-id", required=True, metavar="K", help="key-…, alias/<name> or an alibabakms:// URI")
     add_credential_arguments(p)

@@ -17,7 +17,8 @@ def register(subparsers: Any) -> None:
         description="Find every sealed value in manifests (Secret data/stringData, env values, any string "
         "starting with sealed.) and report its form, verdicts and findings. Exits 3 when any value would be "
         "rejected by the chosen consumer, 4 when a signature fails: usable as a CI gate or pre-commit hook.")
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or directories")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                   help="files or directories (regular files of at most 64 MiB; FIFOs and devices are skipped)")
     p.add_argument("--jwk", type=Path, metavar="PUBLIC.json", help="verify every signature with this key")
     p.add_argument("--kid-map", type=Path, metavar="FILE", help="YAML/JSON map of kid to public JWK file")
     p.add_argument("--consumer", default="cdh",
@@ -38,7 +39,8 @@ def register(subparsers: Any) -> None:
         description="Re-sign without decrypting anything: converts fake-jws, fake-jws-padded, legacy-base64, "
         "bare-json and whitespace-damaged values; refuses when the payload itself is invalid.")
     _io.add_input_arguments(p, "the sealed value")
-    p.add_argument("--manifest", type=Path, metavar="FILE", help="re-sign every sealed value in a manifest file")
+    p.add_argument("--manifest", type=Path, metavar="FILE",
+                   help=f"re-sign every sealed value in a manifest file ({_io.FILE_HELP})")
     p.add_argument("-o", "--output", type=Path, metavar="OUT",
                    help="with --manifest: write the result here (new file, never overwritten; default stdout)")
     add_signing_arguments(p)
@@ -83,7 +85,7 @@ def render_scan(result: Any, consumer: str) -> str:
 def _text_arg(value: str) -> str:
     p = Path(value)
     if not value.lstrip().lower().startswith(("sealed.", "{")) and p.exists():
-        return _io.read_text_file(p, "a sealed value or manifest")
+        return _io.read_text(p, "a sealed value or manifest")
     return value
 
 
@@ -121,7 +123,7 @@ def cmd_resign(args: argparse.Namespace) -> int:
 
     signer = load_signer(args)
     if args.manifest:
-        text = _io.read_text_file(args.manifest, "a manifest")
+        text = _io.read_text(args.manifest, "the manifest")
         new_text, done = resign_manifest(text, signer)
         for where, r in done:
             _io.note(f"{where}: " + "; ".join(r.changes))

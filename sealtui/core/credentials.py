@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from sealtui.core.errors import CredentialError, UsageError
+from sealtui.core.files import read_bytes
 
 __all__ = [
     "AliyunCredentials",
@@ -147,14 +148,8 @@ def discover_credentials(directory: Path) -> list[CredentialFile]:
 
 
 def read_file_bytes(path: Path, what: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise CredentialError(f"{path}: no such file", fix=f"check the path of the {what}") from None
-    except IsADirectoryError:
-        raise CredentialError(f"{path} is a directory", fix=f"give the {what} file") from None
-    except OSError as e:
-        raise CredentialError(f"{path}: {e.strerror}", fix="check the file's permissions") from None
+    """The bytes of a credential file, through the one reader of user files (`core.files.read_bytes`)."""
+    return read_bytes(path, f"the {what}", error=CredentialError)
 
 
 def read_password_file(path: Path) -> PasswordFile:

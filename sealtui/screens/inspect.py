@@ -243,12 +243,9 @@ class InspectScreen(SealtuiScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="file", description="loading")
     def _load(self, path: Path) -> None:
-        from sealtui.core.errors import InvalidInputError
+        from sealtui.core.files import read_text
 
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InvalidInputError(f"{path}: cannot read it as text ({e})") from None
+        text = read_text(path, "the text to inspect")
         self.post_message(self.Loaded(self, path, text))
 
     # --- results ------------------------------------------------------------------------------------------

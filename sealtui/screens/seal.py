@@ -303,12 +303,13 @@ class SealScreen(SealtuiScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, description="sealing through the KMS")
     def _seal(self, kind: str, name: str, data: str) -> None:
         from sealtui.core.errors import InvalidInputError
+        from sealtui.core.files import read_bytes, read_text
 
         worker = get_current_worker()
         if kind in ("pairs", "env"):
             from sealtui.core.bulk import parse_env
 
-            text = _read_text(Path(data)) if kind == "env" else data
+            text = read_text(data, "the KEY=value (.env) file") if kind == "env" else data
             values = parse_env(text, data if kind == "env" else "KEY=value lines")
             def progress(done: int, total: int) -> None:  # called from the sealing threads
                 self.post_message(self.Progress(self, done, total))
@@ -319,7 +320,7 @@ class SealScreen(SealtuiScreen):
         elif kind == "file":
             if not data:
                 raise InvalidInputError("no plaintext file given", fix="type its path or press ctrl+o")
-            sealed = [self.session.seal_value(name, _read_file(Path(data)))]
+            sealed = [self.session.seal_value(name, read_bytes(data, "the plaintext file"))]
         else:
             if not data:
                 raise InvalidInputError("the value is empty", fix="type the value to seal")
@@ -392,24 +393,3 @@ class SealScreen(SealtuiScreen):
         self.query_one("#provision", Static).update(text)
         self.sealtui.session_changed()
 
-
-def _read_file(path: Path) -> bytes:
-    from sealtui.core.errors import InvalidInputError
-
-    try:
-        return Path(path).expanduser().read_bytes()
-    except FileNotFoundError:
-        raise InvalidInputError(f"{path}: no such file", fix="check the path of the plaintext file") from None
-    except IsADirectoryError:
-        raise InvalidInputError(f"{path} is a directory", fix="give a file") from None
-    except OSError as e:
-        raise InvalidInputError(f"{path}: {e.strerror}") from None
-
-
-def _read_text(path: Path) -> str:
-    from sealtui.core.errors import InvalidInputError
-
-    try:
-        return _read_file(path).decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInputError(f"{path} is not UTF-8 text", fix="give a KEY=value (.env) file") from None

@@ -164,12 +164,9 @@ class UnsealScreen(SealtuiScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="file", description="loading")
     def _load(self, path: Path) -> None:
-        from sealtui.core.errors import InvalidInputError
+        from sealtui.core.files import read_text
 
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InvalidInputError(f"{path}: cannot read it as text ({e})") from None
+        text = read_text(path, "the sealed string")
         self.post_message(self.Loaded(self, text))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="file", description="saving")
