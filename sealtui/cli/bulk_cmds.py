@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sealtui.cli import _io
-from sealtui.cli._signing import add_signing_arguments, load_signer
+from sealtui.cli._signing import add_signing_arguments
 
 
 def register_seal_bulk(seal_subparsers: Any) -> None:
@@ -35,11 +35,12 @@ def register_seal_bulk(seal_subparsers: Any) -> None:
 
 
 def cmd_seal_bulk(args: argparse.Namespace) -> int:
-    from sealtui.cli.kms_cmds import load_credentials
-    from sealtui.core.bulk import parse_env, seal_many
+    from sealtui.cli._signing import kms_target, signing_key
+    from sealtui.core.bulk import parse_env
     from sealtui.core.keyref import parse_key_ref
     from sealtui.core.manifest import build_manifest
-    from sealtui.core.sealing import seal_value
+    from sealtui.service.sealing import seal_values
+    from sealtui.service.signing import signer_for
 
     if args.output is not None and args.output.exists():
         from sealtui.core.errors import InvalidInputError
@@ -51,14 +52,10 @@ def cmd_seal_bulk(args: argparse.Namespace) -> int:
         text = _io.read_stdin_text("the KEY=value lines",
                                    "no values: give --env-file FILE or pipe KEY=value lines on standard input")
     values = parse_env(text, str(args.env_file or "standard input"))
-    key = parse_key_ref(args.key_id)
-    signer = load_signer(args)
-    from sealtui.providers.aliyun import AliyunKms
-
-    kms = AliyunKms(load_credentials(args), key, endpoint=args.endpoint)
-
-    def seal_one(plaintext: bytes) -> str:
-        return seal_value(plaintext, kms, signer).sealed
+    parse_key_ref(args.key_id)
+    target = kms_target(args, args.key_id)
+    key = signing_key(args)
+    signer_for(key, target)  # before any KMS call: a bad signing key should cost nothing
 
     show = sys.stderr.isatty()
 
@@ -68,7 +65,8 @@ def cmd_seal_bulk(args: argparse.Namespace) -> int:
             sys.stderr.flush()
 
     try:
-        sealed = seal_many(values, seal_one, workers=args.workers, progress=progress)
+        sealed = {v.name: v.sealed for v in seal_values(target, key, values, progress=progress,
+                                                         workers=args.workers)}
     finally:
         if show:
             sys.stderr.write("\n")

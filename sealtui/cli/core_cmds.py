@@ -118,15 +118,13 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 
 def _export_kms_public_jwk(args: argparse.Namespace) -> int:
-    import json
-
-    from sealtui.cli._signing import kms_signer
+    from sealtui.cli._signing import kms_target, signing_key
     from sealtui.core.jws import key_file_stem
     from sealtui.core.lint import key_location
+    from sealtui.service.signing import export_public_jwk
 
-    jwk = kms_signer(args, args.from_kms, args.kid).public_jwk()
     path = Path(args.output_dir) / f"{key_file_stem(args.kid)}-public.json"
-    _io.write_new_file(path, (json.dumps(jwk, indent=2) + "\n").encode(), mode=0o644)
+    export_public_jwk(signing_key(args, args.from_kms, args.kid), kms_target(args), path)
     sys.stdout.write(f"{path}\n")
     _io.note(f"the private key stays in the KMS ({args.from_kms}); sign with --signing-key {args.from_kms} "
              f"--signing-kid {args.kid}")

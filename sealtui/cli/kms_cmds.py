@@ -34,7 +34,7 @@ def _add_explicit_files(p: argparse.ArgumentParser) -> None:
 
 
 def add_credential_arguments(p: argparse.ArgumentParser) -> None:
-    """--credentials-dir, or the explicit credential files, and --endpoint (see `load_credentials`)."""
+    """--credentials-dir, or the explicit credential files, and --endpoint (see `credential_source`)."""
     p.add_argument("--credentials-dir", type=Path, metavar="D", help="directory with the credential files")
     _add_explicit_files(p)
     _add_endpoint(p)
@@ -106,33 +106,33 @@ def register_seal_envelope(seal_subparsers: Any) -> None:
     p.set_defaults(func=cmd_seal_envelope)
 
 
-def load_credentials(args: argparse.Namespace) -> Any:
-    """The credentials from --credentials-dir or from the explicit-files options (exactly one form)."""
-    from sealtui.core import credentials as cr
+def credential_source(args: argparse.Namespace) -> Any:
+    """The `CredentialSource` of --credentials-dir or of the explicit-files options (exactly one form)."""
     from sealtui.core.errors import UsageError
+    from sealtui.service.kms import CredentialSource
 
     client_key, password, ca = (getattr(args, n, None) for n in ("client_key_file", "password_file", "cert_path"))
-    explicit = [client_key, password, ca]
     instance = getattr(args, "kms_instance_id", None)
     if getattr(args, "credentials_dir", None) is not None:
-        if any(x is not None for x in [*explicit, instance]):
+        if any(x is not None for x in (client_key, password, ca, instance)):
             raise UsageError(
                 "give either --credentials-dir or the --client-key-file/--password-file/--cert-path options, not both"
             )
-        return cr.find_credentials(args.credentials_dir)
+        return CredentialSource(directory=args.credentials_dir)
     if client_key is None or password is None or ca is None:
         raise UsageError(
             "no credentials", fix="give --credentials-dir D, or --client-key-file, --password-file and --cert-path"
         )
-    return cr.load_credentials(client_key, password, ca, instance)
+    return CredentialSource(client_key_file=client_key, password_file=password, ca_file=ca, kms_instance_id=instance)
 
 
 def cmd_seal_envelope(args: argparse.Namespace) -> int:
     """`sealtui seal envelope`: print the sealed string alone on stdout."""
-    from sealtui.cli._signing import emit_sealed, load_signer
+    from sealtui.cli._signing import emit_sealed, kms_target, signing_key
     from sealtui.core.errors import UsageError
     from sealtui.core.keyref import parse_key_ref
-    from sealtui.core.sealing import seal_value
+    from sealtui.service.sealing import seal_value
+    from sealtui.service.signing import signer_for
 
     if args.source not in (None, "-"):
         raise UsageError(
@@ -141,65 +141,35 @@ def cmd_seal_envelope(args: argparse.Namespace) -> int:
         )
     if args.source == "-" and args.file is not None:
         raise UsageError("give either -f FILE or -, not both")
-    key = parse_key_ref(args.key_id)
-    signer = load_signer(args)  # before any KMS call: a bad signing key should cost nothing
-    creds = load_credentials(args)
+    parse_key_ref(args.key_id)
+    target = kms_target(args, args.key_id)
+    key = signing_key(args)
+    signer_for(key, target)  # before any KMS call: a bad signing key should cost nothing
     plaintext = _io.read_bytes_input(args.file)
-    from sealtui.providers.aliyun import AliyunKms
-
-    kms = AliyunKms(creds, key, endpoint=args.endpoint)
-    emit_sealed(seal_value(plaintext, kms, signer).sealed, args)
+    emit_sealed(seal_value(target, key, plaintext).sealed, args)
     return _io.EXIT_OK
-
-
-def _credentials_for_payload(directory: Path, settings: dict[str, Any]) -> Any:
-    """Prefer the client key the secret names; another client key of the instance may be allowed too."""
-    from sealtui.core import credentials as cr
-
-    cid = settings.get("client_key_id")
-    named = [f for f in cr.discover_credentials(directory) if f.role == "client_key" and f.name_id == cid]
-    if cid and named:
-        return cr.find_credentials(directory, cid)
-    creds = cr.find_credentials(directory)
-    if cid and creds.client_key.key_id != cid:
-        _io.note(f"note: the secret names client key {cid}; using {creds.client_key.key_id} from {directory}")
-    return creds
 
 
 def cmd_unseal(args: argparse.Namespace) -> int:
     """`sealtui unseal`: verify (or skip), unwrap through the KMS, decrypt, write where asked."""
     from sealtui.core.errors import UsageError
-    from sealtui.core.models import EnvelopePayload, VaultPayload
+    from sealtui.service.kms import CredentialSource
+    from sealtui.service.unsealing import unseal
 
     to_stdout = args.stdout or args.output == "-"
     if args.stdout and args.output not in (None, "-"):
         raise UsageError("give either -o OUT or --stdout, not both")
     if not to_stdout and not args.output:
         raise UsageError("say where the plaintext goes", fix="give -o FILE (mode 0600) or --stdout")
-    from sealtui.core.sealing import unseal_text
-    from sealtui.providers import require_provider
-
-    def wrapper_for(payload: EnvelopePayload | VaultPayload) -> Any:
-        require_provider(payload.provider)
-        from sealtui.providers.aliyun import AliyunKms
-
-        creds = _credentials_for_payload(args.credentials_dir, dict(payload.provider_settings or {}))
-        return AliyunKms(creds, endpoint=args.endpoint)
-
-    result = unseal_text(_io.read_input_text(args, "a sealed secret"), wrapper_for, jwk=args.jwk,
-                         skip_verification=args.skip_verification)
-    if result.stripped_whitespace:
-        _io.note("note: ignored whitespace around the sealed string (CDH with verification would reject it)")
-    if result.verified:
-        _io.note(f"signature verified with {args.jwk} (kid {result.secret.kid!r})")
-    else:
-        _io.note("warning: the signature was NOT verified (--skip-verification)")
-    plaintext = result.plaintext
+    result = unseal(_io.read_input_text(args, "a sealed secret"), CredentialSource(directory=args.credentials_dir),
+                    endpoint=args.endpoint, jwk=args.jwk, skip_verification=args.skip_verification)
+    for n in result.notes:
+        _io.note(str(n))
     if to_stdout:
-        sys.stdout.buffer.write(plaintext)
+        sys.stdout.buffer.write(result.plaintext)
         sys.stdout.flush()
     else:
-        _io.write_private_file(Path(args.output), plaintext)
+        _io.write_private_file(Path(args.output), result.plaintext)
         _io.note(f"plaintext written to {args.output} (mode 0600)")
     return _io.EXIT_OK
 
@@ -217,18 +187,16 @@ def cmd_credentials_check(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from sealtui.core.credential_check import check_credentials
-    from sealtui.core.credentials import find_credentials
     from sealtui.core.errors import SealtuiError
+    from sealtui.service.kms import CredentialSource, KmsTarget, connect
 
     report = check_credentials(args.directory)
     out: dict[str, Any] = report.to_dict()
     code = _io.EXIT_INVALID if report.has_errors else _io.EXIT_OK
     if args.connect and not report.has_errors:
-        from sealtui.providers.aliyun import AliyunKms
-
         try:
-            kms = AliyunKms(find_credentials(args.directory), args.key_id, endpoint=args.endpoint)
-            conn = kms.check_connection()
+            conn = connect(KmsTarget(CredentialSource(directory=args.directory), args.endpoint,
+                                     args.key_id)).check_connection()
             out["connection"] = {"endpoint": conn.endpoint, "ok": conn.ok, "steps": [asdict(s) for s in conn.steps]}
             code = _io.EXIT_OK if conn.ok else _io.EXIT_PROVIDER
         except SealtuiError as e:  # e.g. several client keys: say so in the report rather than abort it
@@ -250,8 +218,9 @@ def cmd_credentials_check(args: argparse.Namespace) -> int:
 def cmd_export_guest_bundle(args: argparse.Namespace) -> int:
     """`sealtui credentials export-guest-bundle`: print the paths written, one per line."""
     from sealtui.core.credential_check import export_guest_bundle
+    from sealtui.service.kms import load_credentials
 
-    creds = load_credentials(args)
+    creds = load_credentials(credential_source(args))
     assert creds.client_key.source_path is not None and creds.password_file is not None
     written = export_guest_bundle(
         args.output_dir,

@@ -48,12 +48,10 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from sealtui.core.jws import load_jwk
-    from sealtui.core.scan import load_kid_map, scan, scan_result_json
+    from sealtui.core.scan import scan_result_json
+    from sealtui.service.review import scan_manifests
 
-    jwk = load_jwk(args.jwk) if args.jwk else None
-    kid_map = load_kid_map(args.kid_map) if args.kid_map else None
-    result = scan(args.paths, jwk, kid_map)
+    result = scan_manifests(args.paths, args.jwk, args.kid_map)
     if args.json:
         sys.stdout.write(scan_result_json(result, args.consumer) + "\n")
     else:
@@ -90,11 +88,11 @@ def _text_arg(value: str) -> str:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from sealtui.core.diff import diff_manifests, diff_values, looks_like_manifests
+    from sealtui.service.review import compare
 
-    a, b = _text_arg(args.a), _text_arg(args.b)
-    if looks_like_manifests(a, b):
-        entries = diff_manifests(a, b)
+    comparison = compare(_text_arg(args.a), _text_arg(args.b))
+    if comparison.entries is not None:
+        entries = comparison.entries
         if args.json:
             _io.print_json([{"key": e.key, "status": e.status,
                              "fields": [{"field": r.field, "a": r.a, "b": r.b} for r in e.rows
@@ -105,8 +103,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
                 for r in e.rows:
                     if args.all or not r.same:
                         sys.stdout.write(f"           {r.field}: {r.a!r} -> {r.b!r}\n")
-        return _io.EXIT_OK if all(e.status == "same" for e in entries) else 1
-    rows = diff_values(a, b)
+        return _io.EXIT_OK if comparison.same else 1
+    rows = comparison.rows or []
     if args.json:
         _io.print_json([{"field": r.field, "a": r.a, "b": r.b, "same": r.same} for r in rows])
     else:
@@ -115,7 +113,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             if args.all or not r.same:
                 mark = " " if r.same else "≠"
                 sys.stdout.write(f"{mark} {r.field:<{width}}  {r.a!r:<40}  {r.b!r}\n")
-    return _io.EXIT_OK if all(r.same for r in rows) else 1
+    return _io.EXIT_OK if comparison.same else 1
 
 
 def cmd_resign(args: argparse.Namespace) -> int:
