@@ -4,7 +4,6 @@ the canonical form with the session's signer (`core.resign`)."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -14,11 +13,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Static, TextArea
 from textual.worker import get_current_worker
 
-from sealtui.screens.base import PaletteCommand, SealtuiScreen
+from sealtui.screens.base import PaletteCommand, ScreenMessage, SealtuiScreen
 from sealtui.widgets.frame import status_text
 from sealtui.widgets.json_tree import JsonTree
 
@@ -55,39 +53,23 @@ class InspectScreen(SealtuiScreen):
     ]
 
     @dataclass
-    class Inspected(Message):
+    class Inspected(ScreenMessage):
         """The report is ready."""
 
-        screen: InspectScreen
         report: InspectionReport
-        started: float
-
-        @property
-        def control(self) -> InspectScreen:
-            return self.screen
 
     @dataclass
-    class Loaded(Message):
+    class Loaded(ScreenMessage):
         """A file was read."""
 
-        screen: InspectScreen
         path: Path
         text: str
 
-        @property
-        def control(self) -> InspectScreen:
-            return self.screen
-
     @dataclass
-    class ResignDone(Message):
+    class ResignDone(ScreenMessage):
         """The string was re-signed."""
 
-        screen: InspectScreen
         result: Resigned
-
-        @property
-        def control(self) -> InspectScreen:
-            return self.screen
 
     def __init__(self) -> None:
         super().__init__()
@@ -95,8 +77,6 @@ class InspectScreen(SealtuiScreen):
         """The last re-signing result (tests read it)."""
         self.report: InspectionReport | None = None
         """The report shown (tests read it)."""
-        self.paint_seconds: float | None = None
-        """Seconds from the inspect action to the first paint of the tree (the benchmark reads it)."""
         self._loaded: str | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -175,7 +155,7 @@ class InspectScreen(SealtuiScreen):
         """Inspect the input (and verify it when a public JWK is given)."""
         self.clear_error()
         jwk = self.query_one("#jwk", Input).value.strip()
-        self._inspect(self.input_text(), jwk or None, time.perf_counter())
+        self._inspect(self.input_text(), jwk or None)
 
     def action_load(self) -> None:
         from sealtui.screens.dialogs import PathDialog, PathRequest
@@ -220,18 +200,24 @@ class InspectScreen(SealtuiScreen):
     # --- workers ------------------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="inspecting")
-    def _inspect(self, text: str, jwk: str | None, started: float) -> None:
+    def _inspect(self, text: str, jwk: str | None) -> None:
         from sealtui.core.lint import inspect
 
         report = inspect(text, jwk)
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Inspected(self, report, started))
+            self.post_message(self.Inspected(self, report))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="resign", description="re-signing")
     def _resign(self, text: str) -> None:
+        from sealtui.core.errors import UsageError
         from sealtui.core.resign import resign
+        from sealtui.service.signing import signer_for
 
-        result = resign(text, self.session.signer())  # refuses, with the reason, an invalid payload
+        s = self.session
+        if s.signing is None:
+            raise UsageError("no signing key", fix="load, generate or choose one on the Seal screen (F4)")
+        signer = signer_for(s.signing, s.target, s.credentials)
+        result = resign(text, signer)  # refuses, with the reason, an invalid payload
         self.post_message(self.ResignDone(self, result))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="saving")
@@ -302,5 +288,3 @@ class InspectScreen(SealtuiScreen):
         parts = {k: v for k, v in (("header", r.header), ("payload", r.payload)) if v is not None}
         tree = self.query_one("#tree", JsonTree)
         tree.show_document(parts, label=r.summary)
-        started = message.started
-        self.call_after_refresh(lambda: setattr(self, "paint_seconds", time.perf_counter() - started))

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from sealtui.providers.aliyun import AliyunKms
 
 __all__ = ["CONNECT_TIMEOUT", "READ_TIMEOUT", "CredentialSource", "KmsTarget", "connect",
-           "credentials_for_payload", "load_credentials"]
+           "credentials_for_payload", "endpoint_override", "load_credentials"]
 
 CONNECT_TIMEOUT = 5.0
 """Seconds to establish a connection to the KMS."""
@@ -77,6 +77,16 @@ class KmsTarget:
         return replace(self, key=key)
 
 
+def endpoint_override(text: str | None) -> str | None:
+    """An endpoint the user typed, checked as `host:port` (the provider's rule); None when empty (the instance's
+    own endpoint)."""
+    if not text or not text.strip():
+        return None
+    from sealtui.providers.aliyun import normalize_endpoint
+
+    return normalize_endpoint(text)
+
+
 def connect(target: KmsTarget, credentials: AliyunCredentials | None = None) -> AliyunKms:
     """The provider client for `target` (no network call yet). `credentials`: already loaded from
     `target.source`, to skip reading the files again."""
@@ -88,12 +98,13 @@ def connect(target: KmsTarget, credentials: AliyunCredentials | None = None) -> 
 
 
 def credentials_for_payload(source: CredentialSource, settings: dict[str, Any]) -> AliyunCredentials:
-    """The credentials to open a secret with: in a directory, the client key the secret names when it is there
-    (another client key of the instance may be allowed too, so the directory's own is used otherwise)."""
+    """The credentials to open a secret with: in a directory, the client key the secret names when it is there,
+    as CDH would use (another client key of the instance may be allowed too, so the source's own is used
+    otherwise)."""
     from sealtui.core import credentials as cr
 
     cid = settings.get("client_key_id")
-    if source.directory is not None and cid and not source.client_key_id:
+    if source.directory is not None and cid and cid != source.client_key_id:
         directory = Path(source.directory).expanduser()
         named = [f for f in cr.discover_credentials(directory) if f.role == "client_key" and f.name_id == cid]
         if named:

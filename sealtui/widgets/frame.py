@@ -14,6 +14,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Label, LoadingIndicator, Static
 
+from sealtui.nav import NAV
+
 if TYPE_CHECKING:
     from sealtui.session import Session
 
@@ -33,8 +35,6 @@ class NavBar(Static):
     """The screens and their keys, the current one highlighted."""
 
     def __init__(self, current: str) -> None:
-        from sealtui.app import NAV
-
         line = Text(" sealtui ", style="bold reverse")
         for entry in NAV:
             on = entry.mode == current
@@ -55,8 +55,7 @@ class SessionBar(Static):
         if creds is None:
             line.append("none: choose credentials (F2) or create the local KMS", style="yellow")
         else:
-            src = " (local)" if session.sandbox_status is not None and \
-                session.credentials_dir == session.sandbox_status.credentials_dir else ""
+            src = " (local)" if session.using_local_kms else ""
             line.append(f"{creds.kms_instance_id}{src}")
             if session.endpoint:
                 line.append(f" @ {session.endpoint}", style="dim")

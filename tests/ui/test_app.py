@@ -128,6 +128,6 @@ def test_progressive_start_draws_the_frame_then_the_first_screen(tmp_path: Path)
             await wait_for(pilot, lambda: isinstance(app.screen, FirstRunDialog), "the first-run offer")
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, CredentialsScreen), "the Credentials screen")
-            assert app.session.sandbox is None and not (tmp_path / "sandbox").exists()
+            assert app.session.local is None and not (tmp_path / "sandbox").exists()
 
     run(flow())

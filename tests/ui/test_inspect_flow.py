@@ -51,7 +51,6 @@ def test_paste_and_inspect_without_credentials(tmp_path: Path) -> None:
             assert [label.split(":")[0] for label in _labels(tree.root)] == ["payload"]
             payload = tree.root.children[0]
             assert "name: \"kbs:///default/key/1\"" in _labels(payload)
-            assert screen.paint_seconds is not None
 
     run(flow())
 

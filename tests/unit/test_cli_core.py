@@ -148,7 +148,7 @@ def test_special_files_are_refused_at_once(tmp_path, special):
     else:
         path = Path(special)
     r = subprocess.run([*SEALTUI, "inspect", "-f", str(path)], capture_output=True, text=True, timeout=30,
-                       preexec_fn=_limited)  # noqa: PLW1509 - a memory cap, so the unfixed bug fails fast
+                       preexec_fn=_limited)  # a memory cap: the unfixed bug fails fast
     assert r.returncode == 3, r.stderr
     assert f"{path} is a" in r.stderr and "not a regular file" in r.stderr and "fix:" in r.stderr
     assert "Traceback" not in r.stderr
