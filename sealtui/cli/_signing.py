@@ -47,18 +47,11 @@ def signing_key(args: argparse.Namespace, key_text: str | None = None, kid: str 
 
 def load_signer(args: argparse.Namespace) -> Any:
     """The `Signer` the options name. Signing with a KMS key needs credentials (--credentials-dir)."""
+    from sealtui.cli._target import kms_target
     from sealtui.service.signing import signer_for
 
     key = signing_key(args)
     return signer_for(key, kms_target(args) if key.kms_key else None)
-
-
-def kms_target(args: argparse.Namespace, key: str | None = None) -> Any:
-    """The `KmsTarget` of the credential options, `--endpoint` (an explicit override only) and `key`."""
-    from sealtui.cli.kms_cmds import credential_source
-    from sealtui.service.kms import KmsTarget
-
-    return KmsTarget(credential_source(args), getattr(args, "endpoint", None), key)
 
 
 def emit_sealed(sealed: str, args: argparse.Namespace) -> None:

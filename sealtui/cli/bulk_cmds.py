@@ -12,7 +12,7 @@ from sealtui.cli._signing import add_signing_arguments
 
 
 def register_seal_bulk(seal_subparsers: Any) -> None:
-    from sealtui.cli.kms_cmds import add_credential_arguments
+    from sealtui.cli._target import add_credential_arguments
 
     p = seal_subparsers.add_parser(
         "bulk", help="seal many KEY=value pairs (a .env file or stdin) into one Secret manifest",
@@ -35,7 +35,8 @@ def register_seal_bulk(seal_subparsers: Any) -> None:
 
 
 def cmd_seal_bulk(args: argparse.Namespace) -> int:
-    from sealtui.cli._signing import kms_target, signing_key
+    from sealtui.cli._signing import signing_key
+    from sealtui.cli._target import kms_target
     from sealtui.core.bulk import parse_env
     from sealtui.core.keyref import parse_key_ref
     from sealtui.core.manifest import build_manifest

@@ -118,7 +118,8 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 
 def _export_kms_public_jwk(args: argparse.Namespace) -> int:
-    from sealtui.cli._signing import kms_target, signing_key
+    from sealtui.cli._signing import signing_key
+    from sealtui.cli._target import kms_target
     from sealtui.core.jws import key_file_stem
     from sealtui.core.lint import key_location
     from sealtui.service.signing import export_public_jwk

@@ -12,32 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from sealtui.cli import _io
+from sealtui.cli._target import add_credential_arguments, add_endpoint, add_explicit_files, credential_source
 
-__all__ = ["register", "register_seal_envelope"]
+__all__ = ["add_credential_arguments", "register", "register_seal_envelope"]
 
 GUEST_DIR = "/run/confidential-containers/cdh/kbs/kms-credential/aliyun/"
-
-
-def _add_endpoint(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--endpoint",
-        metavar="HOST:PORT",
-        help="the KMS instance endpoint (default <kms_instance_id>.cryptoservice.kms.aliyuncs.com)",
-    )
-
-
-def _add_explicit_files(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--client-key-file", type=Path, metavar="F", help="clientKey_<id>.json / ClientKeyContent.json")
-    p.add_argument("--password-file", type=Path, metavar="P", help="the client key's password (JSON or raw text)")
-    p.add_argument("--cert-path", type=Path, metavar="C", help="the instance CA bundle PrivateKmsCA_<id>.pem")
-    p.add_argument("--kms-instance-id", metavar="I", help="default: from the CA file name or the client key")
-
-
-def add_credential_arguments(p: argparse.ArgumentParser) -> None:
-    """--credentials-dir, or the explicit credential files, and --endpoint (see `credential_source`)."""
-    p.add_argument("--credentials-dir", type=Path, metavar="D", help="directory with the credential files")
-    _add_explicit_files(p)
-    _add_endpoint(p)
 
 
 def register(subparsers: Any) -> None:
@@ -57,7 +36,7 @@ def register(subparsers: Any) -> None:
         metavar="D",
         help="directory with the client key, its password and the CA bundle",
     )
-    _add_endpoint(p)
+    add_endpoint(p)
     verify = p.add_mutually_exclusive_group(required=True)
     verify.add_argument("--jwk", type=Path, metavar="PUBLIC.json", help="verify the signature with this JWK first")
     verify.add_argument("--skip-verification", action="store_true", help="do not check the signature")
@@ -77,12 +56,12 @@ def register(subparsers: Any) -> None:
         help="also connect: reachability, TLS trust, client key, and permission for --key-id",
     )
     p.add_argument("--key-id", metavar="K", help="with --connect: a key to check permission for")
-    _add_endpoint(p)
+    add_endpoint(p)
     p.set_defaults(func=cmd_credentials_check)
 
     p = sub.add_parser("export-guest-bundle", help="write the files CDH reads in the guest, under its names")
     p.add_argument("--credentials-dir", type=Path, metavar="D", help="take the files from this directory")
-    _add_explicit_files(p)
+    add_explicit_files(p)
     p.add_argument("--output-dir", type=Path, required=True, metavar="O", help="where to write (files mode 0600)")
     p.set_defaults(func=cmd_export_guest_bundle)
 
@@ -106,29 +85,10 @@ def register_seal_envelope(seal_subparsers: Any) -> None:
     p.set_defaults(func=cmd_seal_envelope)
 
 
-def credential_source(args: argparse.Namespace) -> Any:
-    """The `CredentialSource` of --credentials-dir or of the explicit-files options (exactly one form)."""
-    from sealtui.core.errors import UsageError
-    from sealtui.service.kms import CredentialSource
-
-    client_key, password, ca = (getattr(args, n, None) for n in ("client_key_file", "password_file", "cert_path"))
-    instance = getattr(args, "kms_instance_id", None)
-    if getattr(args, "credentials_dir", None) is not None:
-        if any(x is not None for x in (client_key, password, ca, instance)):
-            raise UsageError(
-                "give either --credentials-dir or the --client-key-file/--password-file/--cert-path options, not both"
-            )
-        return CredentialSource(directory=args.credentials_dir)
-    if client_key is None or password is None or ca is None:
-        raise UsageError(
-            "no credentials", fix="give --credentials-dir D, or --client-key-file, --password-file and --cert-path"
-        )
-    return CredentialSource(client_key_file=client_key, password_file=password, ca_file=ca, kms_instance_id=instance)
-
-
 def cmd_seal_envelope(args: argparse.Namespace) -> int:
     """`sealtui seal envelope`: print the sealed string alone on stdout."""
-    from sealtui.cli._signing import emit_sealed, kms_target, signing_key
+    from sealtui.cli._signing import emit_sealed, signing_key
+    from sealtui.cli._target import kms_target
     from sealtui.core.errors import UsageError
     from sealtui.core.keyref import parse_key_ref
     from sealtui.service.sealing import seal_value
