@@ -268,10 +268,11 @@ class SealtuiApp(App[int]):
     def show_error(self, error: BaseException, node: object | None = None) -> None:
         """Notify the user of `error` and let the screen that owns the work show it inline too."""
         from sealtui.core.errors import SealtuiError
+        from sealtui.widgets.frame import tui_wording
 
         self.errors.append(error)
         if isinstance(error, SealtuiError):
-            text, title = error.message + (f"\nfix: {error.fix}" if error.fix else ""), "Error"
+            text, title = tui_wording(error.message + (f"\nfix: {error.fix}" if error.fix else "")), "Error"
         else:
             text, title = f"{type(error).__name__}: {error}", "Unexpected error"
             self.log.error(f"unexpected {type(error).__name__} in a worker")

@@ -338,7 +338,7 @@ def load_credentials(
     if not instance:
         raise UsageError(
             f"cannot tell the KMS instance id from {ca_file.name} or the client key",
-            fix="give --kms-instance-id, or name the CA file PrivateKmsCA_<kms_instance_id>.pem",
+            fix="give the instance id, or name the CA file PrivateKmsCA_<kms_instance_id>.pem",
         )
     return AliyunCredentials(client_key, ca_file, instance, password_file)
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -171,6 +173,17 @@ class SealtuiScreen(Screen[None]):
         cancelled = self.workers.cancel_node(self)
         if cancelled:
             self.notify("cancelled", markup=False)
+
+    # --- files -------------------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="saving")
+    def save_file(self, path: Path, data: bytes, *, private: bool = False) -> None:
+        """Write `data` to the new file `path` (never overwrites; `private`: mode 0600, for plaintext)."""
+        from sealtui.core.files import write_new_file
+
+        write_new_file(path, data, mode=0o600 if private else 0o644)
+        note = " (mode 0600)" if private else ""
+        self.app.call_from_thread(self.notify, f"saved to {path}{note}", markup=False)
 
     # --- errors -------------------------------------------------------------------------------------------
 

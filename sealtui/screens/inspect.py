@@ -189,7 +189,7 @@ class InspectScreen(SealtuiScreen):
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self._save(path, text)
+                self.save_file(path, (text + "\n").encode("utf-8"))
 
         self.app.push_screen(PathDialog(PathRequest("Save the re-signed string as", Path.cwd(),
                                                     str(Path.cwd() / "resigned.sealed"), must_exist=False)), chosen)
@@ -219,13 +219,6 @@ class InspectScreen(SealtuiScreen):
         signer = signer_for(s.signing, s.target, s.credentials)
         result = resign(text, signer)  # refuses, with the reason, an invalid payload
         self.post_message(self.ResignDone(self, result))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="saving")
-    def _save(self, path: Path, text: str) -> None:
-        from sealtui.core.files import write_new_file
-
-        write_new_file(path, (text + "\n").encode("utf-8"))
-        self.app.call_from_thread(self.notify, f"saved to {path}", markup=False)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="file", description="loading")
     def _load(self, path: Path) -> None:

@@ -128,7 +128,7 @@ class ManifestScreen(SealtuiScreen):
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self._save(path, text)
+                self.save_file(path, text.encode("utf-8"))
 
         name = self.query_one("#secret-name", Input).value.strip() or "secret"
         default = str(Path.cwd() / f"{name}{TABS[tab][1]}")
@@ -154,13 +154,6 @@ class ManifestScreen(SealtuiScreen):
             return
         self.post_message(self.Built(self, {"yaml": m.to_yaml(), "kubectl": m.kubectl_command() + "\n",
                                             "pod": m.pod_snippet()}))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="saving")
-    def _save(self, path: Path, text: str) -> None:
-        from sealtui.core.files import write_new_file
-
-        write_new_file(path, text.encode("utf-8"))
-        self.app.call_from_thread(self.notify, f"saved to {path}", markup=False)
 
     @on(Built)
     def _built(self, message: Built) -> None:

@@ -270,7 +270,7 @@ class SealScreen(SealtuiScreen):
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self._save(path, self._export())
+                self.save_file(path, self._export().encode("utf-8"))
 
         default = f"{self.results[0].name}.sealed" if len(self.results) == 1 else "sealed.env"
         self.app.push_screen(PathDialog(PathRequest("Save the sealed strings as", Path.cwd(),
@@ -343,13 +343,6 @@ class SealScreen(SealtuiScreen):
 
         s = self.session
         self.post_message(self.SignerReady(self, export_public_jwk(key, s.require_target(), path, s.credentials)))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="saving")
-    def _save(self, path: Path, text: str) -> None:
-        from sealtui.core.files import write_new_file
-
-        write_new_file(path, text.encode("utf-8"))
-        self.app.call_from_thread(self.notify, f"saved to {path}", markup=False)
 
     # --- results ------------------------------------------------------------------------------------------
 

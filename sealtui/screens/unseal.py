@@ -148,7 +148,7 @@ class UnsealScreen(SealtuiScreen):
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self._save(path, data)
+                self.save_file(path, data, private=True)
 
         self.app.push_screen(PathDialog(PathRequest("Save the plaintext as (mode 0600, never overwrites)",
                                                     Path.cwd(), str(Path.cwd() / "plaintext"), must_exist=False)),
@@ -171,13 +171,6 @@ class UnsealScreen(SealtuiScreen):
 
         text = read_text(path, "the sealed string")
         self.post_message(self.Loaded(self, text))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="file", description="saving")
-    def _save(self, path: Path, data: bytes) -> None:
-        from sealtui.core.files import write_private_file
-
-        write_private_file(path, data)
-        self.app.call_from_thread(self.notify, f"saved to {path} (mode 0600)", markup=False)
 
     # --- results ------------------------------------------------------------------------------------------
 

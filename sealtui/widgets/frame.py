@@ -19,7 +19,20 @@ from sealtui.nav import NAV
 if TYPE_CHECKING:
     from sealtui.session import Session
 
-__all__ = ["BusyBar", "ErrorLine", "NavBar", "SessionBar", "StartScreen", "status_text"]
+__all__ = ["BusyBar", "ErrorLine", "NavBar", "SessionBar", "StartScreen", "status_text", "tui_wording"]
+
+_CLI_FLAGS = (("--endpoint host:port", "the endpoint (Instance & key, F3)"),
+              ("--endpoint", "the endpoint (Instance & key, F3)"), ("--signing-kid", "the kid"),
+              ("--output-dir", "the directory"), ("--jwk", "the public JWK"))
+"""CLI options that messages from the core and the providers name, and what they are called in the UI."""
+
+
+def tui_wording(text: str) -> str:
+    """`text` with the CLI options it names put as the UI calls them (the core speaks for both front ends,
+    and some of its fixes name the CLI's options)."""
+    for flag, words in _CLI_FLAGS:
+        text = text.replace(flag, words)
+    return text
 
 _STATUS_STYLE = {"ok": "bold green", "warning": "bold yellow", "error": "bold red", "skipped": "dim",
                  "accepted": "bold green", "rejected": "bold red", "needs-key": "bold yellow",
@@ -85,10 +98,10 @@ class ErrorLine(Static):
 
     def show(self, message: str, fix: str | None = None) -> None:
         text = Text("✖ ", style="bold red")
-        text.append(message)
+        text.append(tui_wording(message))
         if fix:
             text.append("\n  fix: ", style="bold")
-            text.append(fix)
+            text.append(tui_wording(fix))
         self.update(text)
         self.add_class("-shown")
 

@@ -128,7 +128,10 @@ def test_seal_unreachable_endpoint_is_shown_and_the_app_keeps_running(tmp_path: 
             await settle(pilot)
             assert isinstance(app.errors[-1], ProviderError)
             assert "connection refused" in app.errors[-1].message
-            assert "connection refused" in str(app.screen.query_one("ErrorLine").render())
+            shown = str(app.screen.query_one("ErrorLine").render())
+            assert "connection refused" in shown
+            assert "--endpoint" in (app.errors[-1].fix or "")  # the provider speaks the CLI's words…
+            assert "--endpoint" not in shown and "the endpoint (Instance & key, F3)" in shown  # …the UI its own
             assert app.is_running
 
     run(flow())
