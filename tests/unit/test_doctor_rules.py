@@ -115,6 +115,12 @@ def test_a_private_or_non_p256_jwk_at_the_kid(tmp_path):
     detail = next(c for c in run.result.checks() if c.id == "17-kid-jwk")
     assert detail.status == "fails" and "P256" in (detail.guest_message or "")
 
+    def private(s):
+        s.trustee["default/signing/pub"] = json.dumps(KEY.private_dict()).encode()
+    run = build(tmp_path / "p", private)
+    assert not fails(run)
+    assert "private JWK" in next(c.detail for c in run.result.checks() if c.id == "17-kid-jwk")
+
     def not_json(s):
         s.trustee["default/signing/pub"] = b"-----BEGIN PUBLIC KEY-----"
     run = build(tmp_path / "2", not_json)

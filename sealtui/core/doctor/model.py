@@ -44,7 +44,10 @@ class Check:
         return CHECKS[self.id].title
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"title": self.title}
+        # By hand: dataclasses.asdict deep-copies, and doctor --json writes tens of thousands of these.
+        return {"id": self.id, "title": self.title, "status": self.status, "detail": self.detail,
+                "guest_message": self.guest_message, "fix": self.fix, "would_tell": self.would_tell,
+                "likely": self.likely, "applies": self.applies, "blocked_by": self.blocked_by}
 
 
 def make_check(check_id: str, status: Status, detail: str, *, guest: str | None = None, fix: str | None = None,
@@ -93,7 +96,8 @@ class ProvisionItem:
     """Why trustee-operator cannot serve this path (repo not `default`, Secret name not DNS-1123), if so."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"what": self.what, "resource": self.resource, "source": self.source, "guest_path": self.guest_path,
+                "present": self.present, "operator_problem": self.operator_problem}
 
 
 @dataclass

@@ -183,8 +183,9 @@ def _keys(initdata: Initdata, kernel: gc.KernelParams) -> list[Check]:
     unknown = sorted(keys - set(KNOWN_KEYS))
     missing = [k for k in ("cdh.toml", "aa.toml") if k not in keys]
     if unknown and missing:
-        return [make_check("06-initdata-keys", "fails", f"[data] key {unknown[0]!r} is ignored by the kata agent, "
-                           f"and there is no {missing[0]!r}", fix=f"name it {missing[0]!r} (keys are exactly "
+        return [make_check("06-initdata-keys", "fails", f"[data] key {unknown[0]!r} is likely ignored by the kata "
+                           f"agent (it reads only aa.toml, cdh.toml, policy.rego), and there is no {missing[0]!r}",
+                           likely=True, fix=f"name it {missing[0]!r} (keys are exactly "
                            "\"aa.toml\", \"cdh.toml\", \"policy.rego\")"),
                 blocked("07-initdata-config-kept", "06-initdata-keys")]
     out = [make_check("06-initdata-keys", "ok", "every [data] key is one the kata agent reads" if not unknown else
@@ -302,8 +303,8 @@ def _aa_kbs(cdh: gc.CdhConfig, aa: gc.AaConfig | None, where: str) -> Check:
     if aa.cert is None or cdh.kbs_cert is None or not gc.same_pem(aa.cert, cdh.kbs_cert):
         which = "aa.toml has no cert" if aa.cert is None else "cdh.toml has no kbs_cert" \
             if cdh.kbs_cert is None else "aa.toml cert and cdh.toml kbs_cert differ"
-        return make_check(cid, "fails", f"{cdh.kbc_url} is https but {which}",
-                          guest="TLS: `http request failed: get failed: …`")
+        return make_check(cid, "fails", f"{cdh.kbc_url} is https but {which}: likely AA or CDH cannot verify the "
+                          "KBS certificate", likely=True, guest="TLS: `http request failed: get failed: …`")
     return make_check(cid, "ok", f"AA and CDH both use {cdh.kbc_url} with the same CA")
 
 

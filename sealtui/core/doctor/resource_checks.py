@@ -68,8 +68,8 @@ def _trustee_path(ex: Examined) -> Check:
         return make_check(cid, "ok", f"{listing}: KBS and trustee-operator can serve it")
     what, path, problem = operator[0]
     if ex.trustee is not None and ex.trustee.mode == "operator":
-        return make_check(cid, "fails", f"{what} at {path}: {problem}",
-                          guest="resource not found (401): the operator cannot create that path")
+        return make_check(cid, "fails", f"{what} at {path}: {problem}; likely no Secret can serve it",
+                          likely=True, guest="resource not found (401): the operator cannot create that path")
     if ex.trustee is not None:
         return make_check(cid, "ok", f"{listing}: KBS can serve it (not trustee-operator: {problem})")
     return make_check(cid, "cannot-tell", f"{listing}: KBS can serve it, but trustee-operator cannot ({problem})",

@@ -277,7 +277,9 @@ def _kid_jwk(ex: Examined) -> Check:
         return make_check(cid, "fails", f"the signature does not verify with {where}", guest="`Signature Error: …`",
                           fix="re-seal with the private half of the key at the kid, or upload the public JWK of the "
                           "key it was signed with")
-    checked = _from_findings(ex, cid, make_check(cid, "ok", f"the public JWK at {path} verifies the signature"))
+    private = " (warning: it is a private JWK; upload only the public half)" if ex.key and ex.key.is_private else ""
+    checked = _from_findings(ex, cid, make_check(cid, "ok", f"the public JWK at {path} verifies the signature"
+                                                 + private))
     if checked.status == "fails" or ex.key_origin == "trustee":
         return checked
     return make_check(cid, "cannot-tell", f"the signature verifies with {ex.key.source}" if verified and ex.key else
