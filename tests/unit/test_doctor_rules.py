@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from sealtui.core.doctor import DoctorOptions, diagnose_text, run_doctor
 from sealtui.core.doctor.guestconfig import parse_kernel_params
@@ -368,3 +370,41 @@ def test_operator_path_rules():
     assert "'default'" in (operator_path_problem("myrepo/app/db") or "")
     assert "'_'" in (operator_path_problem("default/app_x/db") or "")
     assert operator_path_problem("default/app/.db")
+
+
+# --- the verdict decides --------------------------------------------------------------------------------------
+
+VALID = sealed_vault()
+
+
+def _pod_with(value: str) -> list:
+    from sealtui.core.yamlload import Document
+
+    pod = {"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"name": "p", "annotations": {mf.KERNEL_PARAMS: f"agent.aa_kbc_params=cc_kbc::{mf.KBS}"}},
+           "spec": {"runtimeClassName": "kata-qemu-tdx",
+                    "containers": [{"name": "c", "env": [{"name": "V", "value": value}]}]}}
+    return [Document("p.yaml", 0, pod)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, len(VALID) - 1), st.sampled_from(["delete", "insert", "replace"]),
+       st.sampled_from([*"A.=+/_- \n{}\"'", "é", "\x00"]))
+def test_a_rejected_verdict_always_fails_a_value_check(position, edit, char):
+    """Mutations of a valid value: whenever the kata agent or CDH (verification on) refuses it, some value check
+    fails; whenever both take it, none of the value checks that only restate the verdict does."""
+    from sealtui.core.doctor import diagnose
+    from sealtui.core.lint import inspect
+
+    value = {"delete": VALID[:position] + VALID[position + 1:], "insert": VALID[:position] + char + VALID[position:],
+             "replace": VALID[:position] + char + VALID[position + 1:]}[edit]
+    run = diagnose(_pod_with(value), DoctorOptions(kata_version="3.28"))
+    values = run.result.values
+    report = inspect(value)
+    assume(values)  # doctor looks only at values with a line that starts with `sealed.` (any case)
+    failing = {c.id for c in values[0].checks if c.status == "fails" and c.id < "21"}
+    refused = report.verdicts["kata-agent"] == "rejected" or report.verdicts["cdh"] == "rejected"
+    if refused:
+        assert failing, (value, report.summary)
+    else:
+        assert failing <= {"16-kid-uri", "19-provider"}, (value, failing)

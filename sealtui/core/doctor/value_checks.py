@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sealtui.core.doctor.k8s import FoundValue
@@ -48,8 +48,6 @@ class Examined:
     """`trustee` when the key came from the --trustee resource at the kid, else `given`."""
     trustee_key_problem: tuple[str, str] | None = None
     """(detail, guest message) when the resource at the kid is not a usable P-256 JWK."""
-    explained: set[str] = field(default_factory=set)
-    """Checks that failed for a reason of their own (so a leftover refusal is not blamed on them twice)."""
     stops: bool = False
     """The value never reaches CDH (see check 14): the later value checks cannot be decided."""
 
@@ -139,7 +137,6 @@ def _from_findings(ex: Examined, check_id: str, ok: Check) -> Check:
     """`ok` unless the verdict refuses the value and a finding of this check says why."""
     errors = _errors(ex, check_id)
     if errors and ex.report.verdicts.get(ex.consumer) == "rejected":
-        ex.explained.add(check_id)
         return make_check(check_id, "fails", "; ".join(f.message for f in errors), fix=errors[0].fix or None)
     return ok
 
@@ -187,7 +184,6 @@ def _clean_value(ex: Examined) -> Check:
     if text != text.rstrip():
         tail = repr(text[len(text.rstrip()):])
         if ex.raw_report.verdicts.get(ex.consumer) == "rejected":
-            ex.explained.add(cid)
             return make_check(cid, "fails", f"the value ends with {tail}: CDH cannot decode the signature part",
                               guest="`Failed to parse JWS`")
         return make_check(cid, "ok", f"the value ends with {tail}, which this guest ignores (verification skipped)")
@@ -198,7 +194,6 @@ def _signature_mode(ex: Examined) -> Check:
     cid = "13-signature-mode"
     kata = ex.setup.kata
     if ex.found.source in ("env", "envFrom") and not kata.unseals_env:
-        ex.explained.add(cid)
         return make_check(cid, "fails", f"{kata.short} does not unseal env values (from kata 3.7.0)",
                           guest="silent: the container gets the raw text", fix="upgrade kata, or mount the value as "
                           "a file (kata >= 3.10)")
@@ -207,12 +202,10 @@ def _signature_mode(ex: Examined) -> Check:
     signed = ex.report.signature.alg is not None or ex.report.signature.kid is not None
     verdicts = ex.report.verdicts
     if ex.mode == "verify" and not signed and verdicts.get("cdh-skip-verification") != "rejected":
-        ex.explained.add(cid)
         return make_check(cid, "fails", "the value is unsigned (fakejwsheader / fakesignature) and this guest "
                           f"({kata.short}) {how}", guest="`parse SealedSecret failed: Failed to parse JWS`")
     if ex.mode != "verify" and verdicts.get("cdh-skip-verification") == "rejected" \
             and verdicts.get("cdh") != "rejected":
-        ex.explained.add(cid)
         return make_check(cid, "fails", f"this guest {how}, which needs the 4-part sealed.<h>.<p>.<s> form",
                           guest="`malformed input sealed secret`")
     return _from_findings(ex, cid, make_check(cid, "ok", f"{kata.short} {how}; the value is "
@@ -231,7 +224,6 @@ def _header(ex: Examined) -> Check:
         (f"the JWS header alg is {sig.alg!r}", "`Signing key error: JWS algorithm must be ES256`") \
         if sig.alg != "ES256" else None
     if problem:
-        ex.explained.add(cid)
         return make_check(cid, "fails", problem[0], guest=problem[1])
     return _from_findings(ex, cid, make_check(cid, "ok", f"ES256, kid {sig.kid}"))
 
@@ -243,7 +235,6 @@ def _kid_uri(ex: Examined) -> Check:
         return not_applicable(cid, "verification is off" if ex.mode != "verify" else "no kid (see 15)")
     if resource_path(kid) is not None:
         return _from_findings(ex, cid, make_check(cid, "ok", f"kid {kid} is a KBS resource URI"))
-    ex.explained.add(cid)
     if kid.startswith("kbs:/"):
         return make_check(cid, "fails", f"kid {kid!r} is not kbs:/// followed by three segments: likely CDH asks "
                           "KBS for the wrong path", likely=True,
@@ -265,14 +256,11 @@ def _kid_jwk(ex: Examined) -> Check:
         return blocked(cid, "21-trustee-path")
     verified = ex.report.signature.verified
     if ex.trustee is not None and ex.trustee.get(path) is None:
-        ex.explained.add(cid)
         return make_check(cid, "fails", f"no public JWK at the kid: {ex.trustee.missing_hint(path)}",
                           guest="`Failed to get key from KMS: Kbs client error: get resource failed: UnAuthorized`")
     if ex.trustee_key_problem:
-        ex.explained.add(cid)
         return make_check(cid, "fails", ex.trustee_key_problem[0], guest=ex.trustee_key_problem[1])
     if verified is False:
-        ex.explained.add(cid)
         where = f"the JWK at {path} in {ex.trustee.source}" if ex.trustee else ex.key.source if ex.key else "?"
         return make_check(cid, "fails", f"the signature does not verify with {where}", guest="`Signature Error: …`",
                           fix="re-seal with the private half of the key at the kid, or upload the public JWK of the "
@@ -312,7 +300,6 @@ def _provider(ex: Examined) -> Check:
     elif provider not in KATA_PROVIDERS:
         problem = (f"provider {provider!r} is not one CDH knows", f"`Unsupported provider: {provider}`", False)
     if problem:
-        ex.explained.add(cid)
         return make_check(cid, "fails", problem[0], guest=problem[1], likely=problem[2])
     return _from_findings(ex, cid, make_check(cid, "ok", f"provider {provider} is in kata guest images"))
 
@@ -324,7 +311,6 @@ def _vault_name(ex: Examined) -> Check:
     name = str(ex.payload.get("name") or "")
     path = resource_path(name)
     if path is None:
-        ex.explained.add(cid)
         return make_check(cid, "fails", f"vault name {name!r} is not kbs:///<repo>/<type>/<tag>",
                           guest=f"`Kbs client error: illegal kbs resource uri: {name}`")
     if _unservable(ex, path):
@@ -333,7 +319,6 @@ def _vault_name(ex: Examined) -> Check:
         return make_check(cid, "cannot-tell", f"vault name {name} is a KBS resource URI",
                           would_tell=f"--trustee DIR: whether the secret is at {path}")
     if ex.trustee.get(path) is None:
-        ex.explained.add(cid)
         return make_check(cid, "fails", f"vault name {name}: {ex.trustee.missing_hint(path)}",
                           guest="`kms interface when get secret from provider` + `request unauthorized`")
     return _from_findings(ex, cid, make_check(cid, "ok", f"the secret is at {path} in {ex.trustee.source}"))
