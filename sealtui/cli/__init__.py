@@ -23,7 +23,7 @@ __all__ = ["build_parser", "main"]
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full argument parser (shared by `main` and the tests)."""
-    from sealtui.cli import bulk_cmds, core_cmds, kms_cmds, review_cmds, sandbox_cmds, serve_cmds
+    from sealtui.cli import bulk_cmds, core_cmds, doctor_cmds, kms_cmds, review_cmds, sandbox_cmds, serve_cmds
 
     parser = argparse.ArgumentParser(
         prog="sealtui",
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     kms_cmds.register_seal_envelope(seal_subparsers)
     bulk_cmds.register_seal_bulk(seal_subparsers)
     review_cmds.register(subparsers)
+    doctor_cmds.register(subparsers)
     serve_cmds.register(subparsers)
     sandbox_cmds.register(subparsers)
     return parser
