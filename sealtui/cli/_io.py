@@ -15,7 +15,7 @@ from typing import Any
 from sealtui.core.errors import UsageError
 from sealtui.core.files import STDIN, read_bytes, read_text, write_new_file, write_private_file
 
-__all__ = ["read_text", "write_new_file", "write_private_file"]  # re-exported for the command modules
+__all__ = ["read_bytes", "read_text", "write_new_file", "write_private_file"]  # re-exported for the command modules
 
 EXIT_OK = 0
 EXIT_USAGE = 2

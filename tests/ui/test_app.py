@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from textual.binding import Binding
 
-from sealtui.app import NAV, SealtuiApp
+from sealtui.app import SealtuiApp
+from sealtui.nav import NAV
 from tests.ui.conftest import make_app, run, settle, wait_for
 
 SCREEN_MODULES = [(e.module, e.cls) for e in NAV] + [
