@@ -31,7 +31,7 @@ def add_signing_arguments(p: argparse.ArgumentParser, *, credentials: bool = Tru
 def signing_key(args: argparse.Namespace, key_text: str | None = None, kid: str | None = None) -> Any:
     """The `SigningKey` the options name (`--signing-jwk`, or `key_text`/`--signing-key` with its kid)."""
     from sealtui.core.errors import UsageError
-    from sealtui.service.signing import SigningKey, load_signing_jwk
+    from sealtui.service.signing import kms_key, load_signing_jwk
 
     key_text = key_text or getattr(args, "signing_key", None)
     kid = kid or getattr(args, "signing_kid", None)
@@ -39,10 +39,7 @@ def signing_key(args: argparse.Namespace, key_text: str | None = None, kid: str 
         return load_signing_jwk(args.signing_jwk, kid)
     if not kid:
         raise UsageError("--signing-key needs --signing-kid", fix="give the kid CDH will look the public key up by")
-    from sealtui.core.keyref import parse_key_ref
-
-    parse_key_ref(key_text)
-    return SigningKey(kid, key_text, kms_key=key_text)
+    return kms_key(key_text, kid)
 
 
 def load_signer(args: argparse.Namespace) -> Any:

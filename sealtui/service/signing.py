@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from sealtui.core.keywrap import Signer
     from sealtui.service.kms import KmsTarget
 
-__all__ = ["DEFAULT_KID", "SigningKey", "export_public_jwk", "generate_signing_key", "kms_signing_key",
+__all__ = ["DEFAULT_KID", "SigningKey", "export_public_jwk", "generate_signing_key", "kms_key", "kms_signing_key",
            "load_signing_jwk", "signer_for"]
 
 DEFAULT_KID = "sealtui-signing"
@@ -70,11 +70,8 @@ def generate_signing_key(keys_dir: Path, kid: str = DEFAULT_KID) -> SigningKey:
     return replace(load_signing_jwk(private, kid), public_path=public)
 
 
-def kms_signing_key(target: KmsTarget, key_text: str, kid: str,
-                    credentials: AliyunCredentials | None = None) -> tuple[SigningKey, dict[str, str]]:
-    """Sign with the EC P-256 key `key_text` held in the KMS of `target`, as `kid`. Fetches its public key first
-    (a KMS call), so a key that does not exist, is not P-256 or is not allowed is refused here rather than at
-    the first seal. Returns the key and its public JWK."""
+def kms_key(key_text: str, kid: str) -> SigningKey:
+    """Sign with the EC P-256 key `key_text` (id, alias or URI) held in a KMS, as `kid` (checked, no KMS call)."""
     from sealtui.core.keyref import parse_key_ref
 
     key_text, kid = key_text.strip(), kid.strip()
@@ -83,7 +80,14 @@ def kms_signing_key(target: KmsTarget, key_text: str, kid: str,
     if not kid:
         raise UsageError("a KMS signing key needs a kid", fix="give the kid CDH will look the public key up by")
     parse_key_ref(key_text)
-    key = SigningKey(kid, key_text, kms_key=key_text)
+    return SigningKey(kid, key_text, kms_key=key_text)
+
+
+def kms_signing_key(target: KmsTarget, key_text: str, kid: str,
+                    credentials: AliyunCredentials | None = None) -> tuple[SigningKey, dict[str, str]]:
+    """`kms_key`, with its public key fetched first (a KMS call), so a key that does not exist, is not P-256 or is
+    not allowed is refused here rather than at the first seal. Returns the key and its public JWK."""
+    key = kms_key(key_text, kid)
     return key, _kms_signer(key, target, credentials).public_jwk()
 
 
