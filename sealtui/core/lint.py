@@ -9,15 +9,17 @@ for it (the model's own reason, when no rule already does).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from sealtui.core.codec import Decoded, Form, decode
 from sealtui.core.consumers import Context, decide
 from sealtui.core.consumers.base import shown as _short
-from sealtui.core.consumers.jose import SEALED_SECRET_DIR, kid_problem
+from sealtui.core.consumers.jose import SEALED_SECRET_DIR, key_refusal, kid_problem
 from sealtui.core.consumers.providers import OPENANOLIS, UPSTREAM
 from sealtui.core.consumers.secret import parse_secret, secret_steps
 from sealtui.core.errors import SealtuiError
@@ -77,8 +79,8 @@ def inspect(text: str, jwk: JwkLike | None = None) -> InspectionReport:
     """Inspect `text` (any string) and return the report. Never raises for a `str` input."""
     if not isinstance(text, str):
         text = str(text)
-    key, key_error = _load_key(jwk)
-    ctx = Context(text, key)
+    key, key_error, refusal = _load_key(jwk)
+    ctx = Context(text, key, refusal)
     d = decode(text, ctx)
     decisions = decide(text, key, ctx)
     f = _Findings()
@@ -102,17 +104,41 @@ def inspect(text: str, jwk: JwkLike | None = None) -> InspectionReport:
     )
 
 
-def _load_key(jwk: JwkLike | None) -> tuple[Jwk | None, SealtuiError | None]:
+def _load_key(jwk: JwkLike | None) -> tuple[Jwk | None, SealtuiError | None, tuple[str, str] | None]:
+    """The key sealtui verifies with, why it cannot, and why CDH would refuse it (given as its kid's key)."""
     if jwk is None:
-        return None, None
+        return None, None, None
+    raw = _key_bytes(jwk)
+    refusal = key_refusal(raw) if raw is not None else None
     try:
-        return load_jwk(jwk), None
+        return load_jwk(jwk), None, refusal
     except SealtuiError as e:
-        return None, e
+        return None, e, refusal
+
+
+def _key_bytes(jwk: JwkLike) -> bytes | None:
+    """The key as CDH would read it from its file, when the source can be read (else: no key at all)."""
+    if isinstance(jwk, Jwk):
+        return None
+    if isinstance(jwk, Mapping):
+        try:
+            return json.dumps(dict(jwk)).encode()
+        except (TypeError, ValueError):
+            return None
+    text = str(jwk)
+    if text.lstrip().startswith("{"):
+        return text.encode("utf-8", "surrogatepass")
+    try:
+        return Path(text).read_bytes()
+    except (OSError, ValueError):
+        return None
 
 
 def _form_rules(d: Decoded, f: _Findings) -> None:
+    json_refused = d.payload_doc is not None and not d.payload_doc.ok  # the payload rules explain that
     for p in d.problems:
+        if json_refused and p.part == "payload" and p.reason.startswith("decodes to"):
+            continue
         consumers: tuple[str, ...] = VERIFYING_CONSUMERS if p.part in ("header", "signature") else PAYLOAD_CONSUMERS
         if p.part == "input":
             consumers = ALL  # the kata agent's part is pruned when it forwards the value

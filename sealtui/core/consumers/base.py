@@ -73,9 +73,12 @@ _MISSING = object()
 class Context:
     """One input as the models see it, with the decodings they share (each is done once per input)."""
 
-    def __init__(self, text: str, key: Jwk | None = None) -> None:
+    def __init__(self, text: str, key: Jwk | None = None, key_refusal: tuple[str, str] | None = None) -> None:
         self.text = text
         self.key = key
+        """The verification key, when one was given and sealtui can use it."""
+        self.key_refusal = key_refusal
+        """Why CDH would refuse the given key (its error text, what is wrong), when it would."""
         self._cache: dict[tuple[str, Any], Any] = {}
         self.results: dict[str, Any] = {}
         """What the models found that others may show (e.g. the verified signature)."""

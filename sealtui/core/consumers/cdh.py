@@ -5,8 +5,9 @@ Steps, in the code's order: the input must be UTF-8; every leading `sealed.` is 
 jose-jws parses the rest (`parse-jws`); the header must name a `kid` and an `alg`; the key is fetched (a `kbs://`
 URI from Trustee, else a file under the sealed-secret directory); `alg` must be ES256; the signature must be a
 64-byte P-256 (r, s) pair and verify over `<header>.<payload>` as received; the payload part must not be empty;
-then the payload is a `Secret` and is unsealed. Without a key, every step but the signature's is still checked,
-and an input that passes them all needs the key.
+then the payload is a `Secret` and is unsealed. A given key is taken as the one CDH fetches, and must itself be a
+P-256 JWK. Without a key, every step but the signature's is still checked, and an input that passes them all
+needs the key.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def replay(r: Replay, ctx: Context) -> None:
         r.fail("fetch-key", "kid-invalid", why, error, part="header",
                fix=Fix("re-sign it with a kid CDH can resolve (kbs:///repo/type/tag or a file name)", "resign"))
     ctx.results["key_location"] = location
-    if ctx.key is None:
+    if ctx.key is None and ctx.key_refusal is None:
         r.awaiting_key = "verify-signature"
     else:
         r.passed("fetch-key")
@@ -70,6 +71,12 @@ def replay(r: Replay, ctx: Context) -> None:
                "Signing key error: JWS algorithm must be ES256", part="header",
                fix=Fix("re-sign it with an ES256 (P-256) key", "resign"))
     r.passed("check-alg")
+    if ctx.key_refusal is not None:
+        error, why = ctx.key_refusal
+        r.fail("parse-key", "key-refused", f"{why}: CDH cannot verify with it", error,
+               fix=Fix("provision the signer's public P-256 JWK where CDH looks for the kid", "verify-with-jwk"))
+    if ctx.key is not None:
+        r.passed("parse-key")
     shape = signature_shape_problem(jws.signature)
     if shape is not None:
         r.fail("check-signature", "signature-length" if len(jws.signature) != 64 else "signature-scalar",

@@ -24,9 +24,10 @@ from typing import Any
 
 from sealtui.core.b64 import Base64Problem, b64std_decode, b64url_decode, looks_padded_std
 from sealtui.core.consumers.base import Context, Problem, shown
-from sealtui.core.consumers.providers import resource_uri_problem
+from sealtui.core.consumers.resource_uri import parse as parse_resource_uri
+from sealtui.core.consumers.resource_uri import resource_problem
 from sealtui.core.report import Fix
-from sealtui.core.serde_json import duplicates, is_u64, json_type, member_count
+from sealtui.core.serde_json import duplicates, is_u64, json_type, member_count, parse
 
 PARSE_JWS_ERROR = "parse SealedSecret failed: Failed to parse JWS"
 SEALED_SECRET_DIR = "/run/confidential-containers/cdh/sealed-secret"
@@ -205,6 +206,35 @@ def _b64(value: Any, *, url: bool, size: int | None = None) -> bool:
     return size is None or len(data) == size
 
 
+def key_refusal(data: bytes) -> tuple[str, str] | None:
+    """Why `validate_es256` refuses `data` as the verification key: (CDH's error text, what is wrong), or None.
+
+    The key file is read with serde_json into jose-jwk's `Jwk`; it must be an EC key on P-256 whose x and y are
+    32 bytes each and a point of the curve.
+    """
+    doc = parse(data)
+    if not doc.ok:
+        return "JSON Parsing Error", f"the key is refused by serde_json: {doc.error}"
+    errors = check_jwk(doc.value)
+    if errors:
+        return "JSON Parsing Error", f"the key is not a JWK jose-jwk reads: {errors[0]}"
+    jwk = doc.value
+    kind = jwk["kty"] if isinstance(jwk["kty"], str) else _KTY[jwk["kty"]]
+    if kind != "EC" or _unit_enum(jwk["crv"], _CURVES["EC"]) != "P-256":
+        return "Signing key error: Key must be P256", "the key is not an EC P-256 key"
+    x, y = b64url_decode(jwk["x"]), b64url_decode(jwk["y"])
+    bad = "Signing key error: Could not parse verification key."
+    if len(x) != 32 or len(y) != 32:
+        return bad, "the key's x and y are not 32 bytes each"
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()).public_key()
+    except ValueError:
+        return bad, "the key's (x, y) is not a point of P-256"
+    return None
+
+
 def signature_shape_problem(sig: bytes) -> str | None:
     """Why `sig` is not an ES256 signature whatever the key (`Signature::from_slice`), or None."""
     if len(sig) != 64:
@@ -222,14 +252,15 @@ def kid_problem(kid: str) -> tuple[str, str | None]:
     A `kbs://` resource URI is fetched from Trustee; anything else is a file under the sealed-secret directory,
     which must resolve inside it (a path that leaves it, the directory itself or a directory name cannot be read).
     """
-    if kid[:4].lower() == "kbs:" or kid[:4].lower() == "kbs+":
-        why = resource_uri_problem(kid)
-        return f"KBS resource {kid}", (None if why is None else f"kid {shown(kid)} is not a KBS resource URI "
-                                       f"Trustee can serve: {why}")
+    if parse_resource_uri(kid) is not None:  # `ResourceUri::try_from(kid).is_ok()`: fetched from Trustee
+        why = resource_problem(kid)
+        return f"KBS resource {kid}", (None if why is None else f"kid {shown(kid)} names no key Trustee can serve: "
+                                       f"{why}")
     if "\x00" in kid:
         return "a file", f"kid {shown(kid)} holds a NUL character, which no file name can"
     path = posixpath.normpath(posixpath.join(SEALED_SECRET_DIR, kid))
-    if not path.startswith(SEALED_SECRET_DIR + "/") or kid.endswith("/"):
+    names_a_directory = kid in (".", "..") or kid.endswith(("/", "/.", "/.."))
+    if not path.startswith(SEALED_SECRET_DIR + "/") or names_a_directory:
         return path, (f"kid {shown(kid)} names {shown(path)}, which is not a file inside {SEALED_SECRET_DIR}/ "
                       "(CDH refuses a path outside it, and cannot read a directory)")
     return path, None

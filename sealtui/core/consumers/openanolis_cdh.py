@@ -3,7 +3,7 @@
 
 It checks no signature and no prefix, never trims, and has no skip switch (so it never needs a key): the whole
 input is split on `.` into exactly four parts, part 2 is decoded as canonical base64url without padding, and the
-payload is a `Secret`, unsealed through this build's providers (Makefile default: aliyun, ehsm; kbs).
+payload is a `Secret`, unsealed through this build's providers (default features: aliyun, kbs).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sealtui.core.consumers.secret import TERMINAL_STEPS
 
 NAME = "openanolis-cdh"
 CODE_VERSION = ("inclavare-containers/guest-components f132e630 = v1.6.0, hub/src/secret/mod.rs (serde_json "
-                "1.0.134); default build: kbs, aliyun, ehsm")
+                "1.0.134); default features: kbs, aliyun")
 TERMINAL = TERMINAL_STEPS
 
 

@@ -1,22 +1,24 @@
 """The KMS provider steps of `unseal()`, for each CDH build modelled (DESIGN §3.2, §3.4).
 
-Upstream (guest-components 8246e5e0, `kms/src/plugins`) built as its Makefile does by default (`KMS_PROVIDER=aliyun`,
-`kbs`): envelopes open through `aliyun`; vault secrets come from `kbs` or `aliyun`. The OpenAnolis fork (v1.6.0,
-`hub/src/kms/plugins`, Makefile default `KMS_PROVIDER=aliyun,ehsm`) adds `ehsm` envelopes and more aliyun client
-types. Provider names match ASCII-case-insensitively (strum `ascii_case_insensitive`). Settings and annotations are
-read with `serde_json::from_value` into each plugin's struct: required fields must be there with their JSON types;
-unknown ones are ignored. Reading credential files, IMDS, STS and the KMS call itself are the outside world and are
-assumed to succeed.
+Upstream (guest-components 8246e5e0, `kms/src/plugins`) built with its default features, as its Makefile does
+(`KMS_PROVIDER=aliyun`, `kbs`): envelopes open through `aliyun`; vault secrets come from `kbs` or `aliyun`. The
+OpenAnolis fork (v1.6.0, `hub/src/kms/plugins`, default features: aliyun, kbs) adds the `oidc_ram` and
+`attestation` aliyun client types; its `ehsm` plugin is an opt-in feature, not modelled as present. Provider
+names match ASCII-case-insensitively (strum `ascii_case_insensitive`). Settings and annotations are read with
+`serde_json::from_value` into each plugin's struct: required fields must be there with their JSON types; unknown
+ones are ignored. Reading credential files, IMDS, STS and the KMS call itself are the outside world and are assumed
+to succeed.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sealtui.core.b64 import Base64Problem
 from sealtui.core.consumers.base import Problem, shown
+from sealtui.core.consumers.resource_uri import parse as parse_resource_uri
+from sealtui.core.consumers.resource_uri import resource_problem
 from sealtui.core.report import Fix
 from sealtui.core.serde_json import json_type
 
@@ -48,7 +50,9 @@ class Build:
 UPSTREAM = Build("upstream", ("aliyun",), ("kbs", "aliyun"), ("client_key", "ecs_ram_role", "sts_token"),
                  "/run/confidential-containers/cdh/kbs/kms-credential/aliyun/",
                  "Encrypter does not suppot accessing through Aliyun {}", False)
-OPENANOLIS = Build("openanolis", ("aliyun", "ehsm"), ("kbs", "aliyun"),
+# The crate's default features (aliyun, kbs): its Makefile adds ehsm, but a build without it refuses ehsm
+# envelopes, and refusing is the safe side when the build is not known.
+OPENANOLIS = Build("openanolis", ("aliyun",), ("kbs", "aliyun"),
                    ("client_key", "ecs_ram_role", "sts_token", "oidc_ram", "attestation"),
                    "/run/confidential-containers/cdh/kms-credential/aliyun/",
                    "Decrypter does not support accessing through Aliyun {}", True)
@@ -129,11 +133,11 @@ def _aliyun(build: Build, kind: str, s: dict[str, Any], step: str, error: str
     problems = _fields(s, _SETTINGS[client_type], step, "aliyun", failed)
     if client_type == "client_key":
         for name in _SETTINGS["client_key"]:
-            if s.get(name) == "":
-                problems.append(_err(step, f"aliyun-{name.replace('_', '-')}-missing", f"provider_settings.{name} "
-                                     "is empty: it names no credential file CDH could have been given", failed,
-                                     Fix(f"set provider_settings.{name}", "reseal")))
-        if not problems:
+            if s.get(name) == "":  # CDH then reads e.g. clientKey_.json: legal, but surely not what was meant
+                problems.append(Problem(step, "aliyun-empty-id", f"provider_settings.{name} is empty: CDH will look "
+                                        "for credential files named with an empty id", "", "warning",
+                                        Fix(f"set provider_settings.{name}", "reseal"), "payload"))
+        if not any(p.severity == "error" for p in problems):
             cid, iid = _short(s["client_key_id"]), _short(s["kms_instance_id"])
             problems.append(Problem(step, "aliyun-guest-files", f"in the guest CDH reads clientKey_{cid}.json, "
                                     f"password_{cid}.json and PrivateKmsCA_{iid}.pem from {build.aliyun_dir}", "",
@@ -214,22 +218,6 @@ def kms_decrypt_checks(ctx: Context, build: Build, resolved: Resolved | None, ke
     return out
 
 
-RESOURCE_URI = re.compile(r"^[kK][bB][sS]://(?P<host>[A-Za-z0-9.\-]*(?::[0-9]{1,5})?)"
-                          r"/(?P<path>[A-Za-z0-9._~!$&'()*+,;=:@\-/]*)$")
-"""A KBS resource URI as the `url` crate parses one for `ResourceUri` (no query, fragment or escapes)."""
-
-
-def resource_uri_problem(name: str) -> str | None:
-    """Why `name` is not a KBS resource URI Trustee can serve (repository/type/tag), or None."""
-    m = RESOURCE_URI.match(name)
-    if m is None:
-        return "it is not a kbs:///<repository>/<type>/<tag> URI"
-    segments = m.group("path").split("/")
-    if len(segments) != 3 or any(s in ("", ".", "..") for s in segments):
-        return f"its path has {len(segments)} segment(s); a resource is repository/type/tag"
-    return None
-
-
 def get_secret_checks(build: Build, resolved: Resolved | None, name: str, annotations: dict[str, Any]
                       ) -> list[Problem]:
     """What `Getter::get_secret` checks before (or without) the provider call."""
@@ -237,17 +225,18 @@ def get_secret_checks(build: Build, resolved: Resolved | None, name: str, annota
     if resolved is None:
         return []
     if resolved.provider == "kbs":
-        why = resource_uri_problem(name)
+        strict = build.kbs_uri_checks_path
+        why = resource_problem(name, openanolis=strict)
         if why is None:
             return []
-        parsed = RESOURCE_URI.match(name) is not None
-        rust = ("Kbs client error: get resource failed" if parsed and not build.kbs_uri_checks_path
-                else f"Kbs client error: illegal kbs resource uri: {_short(name)}")
+        parsed = parse_resource_uri(name, openanolis=strict) is not None
+        rust = "Kbs client error: get resource failed" if parsed else \
+            f"Kbs client error: illegal kbs resource uri: {_short(name)}"
         if name.startswith("kbs://") and not name.startswith("kbs:///"):
             return [_err(step, "resource-uri-two-slashes", f"vault name {shown(name)} has two slashes after 'kbs:' "
                          "(the first path part becomes the KBS host)", f"{error}: {rust}",
                          Fix(f"a KBS resource URI has three: kbs:///{_short(name[len('kbs://'):])}", "reseal"))]
-        return [_err(step, "resource-uri-invalid", f"vault name {shown(name)} is not a KBS resource URI: {why}",
+        return [_err(step, "resource-uri-invalid", f"vault name {shown(name)} is not a resource CDH can get: {why}",
                      f"{error}: {rust}", Fix("use kbs:///<repository>/<type>/<tag>", "reseal"))]
     message = "deserialize SecretSettings for get_secret failed" if resolved.client_type == "client_key" else \
         "deserialize Secret annotations for get_secret failed" if resolved.client_type == "attestation" else \

@@ -218,16 +218,25 @@ def _decrypt(ctx: Context, f: dict[str, Any]) -> list[Problem]:
         out.append(_problem("wrap-type-ctr", "wrap_type A256CTR is not authenticated: tampering with "
                             "encrypted_data goes unnoticed", Fix("re-seal it with A256GCM", "reseal"), "warning",
                             step="decrypt", error=""))
-    need = 12 if wrap == "A256GCM" else 16
-    if isinstance(iv, bytes) and len(iv) != need:
-        out.append(_problem("iv-length", f"iv is {len(iv)} bytes; {wrap} needs a {need}-byte "
-                            f"{'nonce' if need == 12 else 'counter block'}", Fix("re-seal it", "reseal"),
-                            step="decrypt", error=f"{ENVELOPE_ERROR}: decrypt envelope: Failed to convert array "
-                            "to nonce"))
     if isinstance(data, bytes) and wrap == "A256GCM" and len(data) < 16:
         out.append(_problem("data-too-short", f"encrypted_data is {len(data)} bytes; A256GCM data carries a "
                             "16-byte tag", Fix("re-seal it", "reseal"), step="decrypt",
-                            error=f"{ENVELOPE_ERROR}: decrypt envelope: aes-256-gcm decrypt failed: Error"))
+                            error=f"{ENVELOPE_ERROR}: decrypt envelope: Illegal length of ciphertext"))
+    # CDH decrypts with OpenSSL 3 (kbs_protocol turns on crypto/openssl, vendored): rust-openssl sets a GCM nonce
+    # of another length than 12 (OpenSSL takes 1 to 128 bytes); for CTR it cannot, and OpenSSL would read 16 bytes
+    # from a shorter buffer: no correct plaintext either way, so CDH is taken to refuse it.
+    if isinstance(iv, bytes):
+        error = f"{ENVELOPE_ERROR}: decrypt envelope"
+        if wrap == "A256CTR" and len(iv) != 16:
+            out.append(_problem("iv-length", f"iv is {len(iv)} bytes; A256CTR needs a 16-byte counter block",
+                                Fix("re-seal it", "reseal"), step="decrypt", error=error))
+        elif wrap == "A256GCM" and not 1 <= len(iv) <= 128:
+            out.append(_problem("iv-length", f"iv is {len(iv)} bytes; CDH's AES-GCM takes a nonce of 1 to 128 "
+                                "bytes (12 is standard)", Fix("re-seal it", "reseal"), step="decrypt", error=error))
+        elif wrap == "A256GCM" and len(iv) != 12:
+            out.append(_problem("iv-length-unusual", f"iv is {len(iv)} bytes; AES-GCM's standard nonce is 12 "
+                                "bytes (CDH's OpenSSL takes it)", Fix("re-seal it", "reseal"), "warning",
+                                step="decrypt", error=""))
     return out
 
 
