@@ -154,12 +154,13 @@ def decode(text: str, ctx: Context | None = None) -> Decoded:
         return out
 
     has_prefix = body[: len(PREFIX)].lower() == PREFIX
+    # The parts of `body` after the prefix are its dot-separated parts but the first: share the context's.
+    parts = ctx.parts if body is ctx.text else body.split(".")
     if has_prefix:
         out.prefix = body[: len(PREFIX)]
-        rest, rest_at = body[len(PREFIX):], lead + len(PREFIX)
+        rest_at, parts = lead + len(PREFIX), parts[1:]
     else:
-        rest, rest_at = body, lead
-    parts = rest.split(".")
+        rest_at = lead
     offsets = [rest_at]
     for p in parts[:-1]:
         offsets.append(offsets[-1] + len(p) + 1)

@@ -120,7 +120,7 @@ def parse(data: bytes) -> JsonDoc:
         return JsonDoc(False, error=f"it is not JSON ({e.msg} at character {e.pos})")
     except (RecursionError, ValueError) as e:  # defensive: the pre-scan should have refused it
         return JsonDoc(False, error=f"it cannot be read ({type(e).__name__})")
-    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
         return JsonDoc(True, value, "it holds a lone surrogate escape (e.g. \"\\ud800\"), which is not Unicode")
     return JsonDoc(True, value)
 

@@ -45,10 +45,12 @@ class _More:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _printable(text: str) -> str:
-    """`text` as a JSON string literal's inside: control characters and lone surrogates escaped."""
-    shown = json.dumps(text, ensure_ascii=False)[1:-1]
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", shown)
+def _printable(text: str, limit: int) -> str:
+    """At most `limit` characters of `text` as a JSON string literal's inside (control characters and lone
+    surrogates escaped), ending with `…` when cut."""
+    shown = json.dumps(text[:limit], ensure_ascii=False)[1:-1]
+    shown = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", shown)
+    return shown[:limit] + "…" if len(shown) > limit or len(text) > limit else shown
 
 
 def _size(value: dict[str, Any] | list[Any]) -> Text:
@@ -91,15 +93,14 @@ class JsonTree(Tree[Any]):
     def _label(self, key: str | int, value: Any) -> Text:
         text = Text()
         if isinstance(key, str):
-            text.append(_printable(key[: self.KEY_CHARS]) + ("…" if len(key) > self.KEY_CHARS else ""),
-                        style="bold cyan")
+            text.append(_printable(key, self.KEY_CHARS), style="bold cyan")
         else:
             text.append(f"[{key}]", style="bold cyan")
         text.append(": ")
         if isinstance(value, dict | list):
             text.append_text(_size(value))
         elif isinstance(value, str):
-            text.append(f'"{_printable(value[: self.PREVIEW_CHARS])}"', style="green")
+            text.append(f'"{_printable(value, self.PREVIEW_CHARS).removesuffix("…")}"', style="green")
             if len(value) > self.PREVIEW_CHARS:
                 text.append(f" … ({len(value):,} chars)", style="dim")
         else:

@@ -80,6 +80,7 @@ class Context:
         self.key_refusal = key_refusal
         """Why CDH would refuse the given key (its error text, what is wrong), when it would."""
         self._cache: dict[tuple[str, Any], Any] = {}
+        self._parts: list[str] | None = None
         self.results: dict[str, Any] = {}
         """What the models found that others may show (e.g. the verified signature)."""
 
@@ -91,6 +92,14 @@ class Context:
         if hit is _MISSING:
             hit = self._cache[slot] = compute(arg)
         return hit
+
+    @property
+    def parts(self) -> list[str]:
+        """`text.split(".")`, made once: every consumer splits the input, and sharing the parts (whose hashes
+        Python keeps) makes the cache below cheap even for a 50 MB part."""
+        if self._parts is None:
+            self._parts = self.text.split(".")
+        return self._parts
 
     def utf8_error(self) -> int | None:
         """The position of the first character that UTF-8 cannot carry (a lone surrogate), or None."""

@@ -25,7 +25,7 @@ DECODE_ERROR = "parse SealedSecret failed: failed to decode secret body as base6
 def replay_four_parts(r: Replay, ctx: Context, build: Build, split_error: str, decode_error: str) -> None:
     """Split into four parts, decode part 2, then the payload: shared with the OpenAnolis CDH."""
     check_utf8(r, ctx)
-    parts = ctx.text.split(".")
+    parts = ctx.parts
     if len(parts) != 4:
         r.fail("split", "not-four-parts", f"it has {len(parts)} dot-separated part(s); this CDH splits the whole "
                "string and needs exactly 4", split_error, part="input", position=0,

@@ -69,9 +69,8 @@ def _jws_problem(code: str, detail: str, part: str | None = None, position: int 
     return Problem("parse-jws", code, detail, PARSE_JWS_ERROR, "error", fix, part, position)
 
 
-def parse_compact(ctx: Context, text: str, offset: int) -> Compact | Problem:
-    """`Flattened::from_str(text)`; `offset` is where `text` starts in the input (for positions)."""
-    parts = text.split(".")
+def parse_compact(ctx: Context, parts: list[str], offset: int) -> Compact | Problem:
+    """`Flattened::from_str` of the text `".".join(parts)`, which starts at `offset` in the input."""
     if len(parts) != 3:
         return _jws_problem("jws-parts", f"after the prefix it has {len(parts)} dot-separated part(s); a JWS has 3",
                             "input", offset)

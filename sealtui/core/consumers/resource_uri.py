@@ -13,7 +13,6 @@ KBS whatever CDH does, so `resource_problem` refuses it too.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -69,6 +68,8 @@ def _authority(auth: str) -> bool:
     if at and not hostport:
         return False  # credentials without a host
     if hostport.startswith("["):
+        import ipaddress  # rare: not worth its import on every start
+
         close = hostport.find("]")
         if close < 0:
             return False
