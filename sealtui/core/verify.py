@@ -25,9 +25,8 @@ def verify_sealed(sealed: SealedSecret | str, jwk: JwkLike) -> SealedSecret:
     text = sealed.text if isinstance(sealed, SealedSecret) else sealed
     key = load_jwk(jwk)
     d = decode(text)
-    if d.form is Form.UNRECOGNISED:
-        parse_sealed(text)  # raises, naming what is wrong
     if d.form not in (Form.SIGNED_JWS, Form.JWS_WITHOUT_PREFIX):
+        parse_sealed(text)  # a string that is not even readable says so first
         raise VerificationError(f"a {d.form.value} string carries no signature to verify",
                                 fix="re-sign it into the canonical signed form")
     broken = [p for p in d.problems if p.part in ("header", "signature")]
