@@ -20,6 +20,11 @@ MODELS: dict[str, ModuleType] = {m.NAME: m for m in (cdh, cdh_skip_verification,
 """Consumer name → its model (a module with NAME, CODE_VERSION, TERMINAL and `replay(replay, context)`)."""
 
 
+_ACCEPTED = {"forward": "starts with `sealed.`: forwarded to CDH",
+             "get-secret": "passes every step; what is left is fetching the secret from its provider",
+             "decrypt": "passes every step; what is left is the KMS unwrapping the data key"}
+
+
 def run(model: ModuleType, ctx: Context) -> Decision:
     """Replay one consumer on `ctx`; never raises."""
     r = Replay()
@@ -37,7 +42,7 @@ def run(model: ModuleType, ctx: Context) -> Decision:
         return Decision(name, "needs-key", r.awaiting_key, None, "everything else passes; the signature must "
                         f"verify with the key CDH gets from {where}", version, tuple(r.steps), "needs-key")
     last = r.steps[-1]
-    detail = {"forward": "starts with `sealed.`: forwarded to CDH"}.get(last, "reaches its last step")
+    detail = _ACCEPTED.get(last, "passes every step")
     return Decision(name, "accepted", last, None, detail, version, tuple(r.steps))
 
 
