@@ -202,6 +202,8 @@ def test_openanolis_has_its_own_aliyun_client_types():
     assert verdict(fake(attestation), SKIP) == "rejected"  # upstream knows no such client type
     bad = attestation | {"provider_settings": attestation["provider_settings"] | {"ecs_ram_role_name": "r"}}
     assert verdict(fake(bad), "openanolis-cdh") == "rejected"  # only one credential source
+    not_pem = attestation | {"provider_settings": attestation["provider_settings"] | {"kms_ca_cert": "x"}}
+    assert verdict(fake(not_pem), "openanolis-cdh") == "rejected"  # an inline CA must be a certificate
 
 
 @pytest.mark.parametrize("change, outcome", [

@@ -163,7 +163,21 @@ def _attestation(s: dict[str, Any], step: str, failed: str) -> list[Problem]:
     parts = token.split(":", 2)
     if token.strip() and (len(parts) != 3 or "" in parts):
         return [_err(step, "aliyun-attestation-credential", "provider_settings.sts_token is not AK:SK:STS", failed)]
+    cert = s.get("kms_ca_cert") or ""
+    if cert.strip() and not _pem_certificate(cert):  # CDH's TLS stack parses it; refuse what sealtui cannot read
+        return [_err(step, "aliyun-attestation-ca", "provider_settings.kms_ca_cert is not a PEM certificate",
+                     f"{failed}: read kms instance ca cert failed")]
     return []
+
+
+def _pem_certificate(text: str) -> bool:
+    from cryptography import x509
+
+    try:
+        x509.load_pem_x509_certificate(text.encode("utf-8", "surrogatepass"))
+    except ValueError:
+        return False
+    return True
 
 
 def _fields(s: dict[str, Any], names: tuple[str, ...], step: str, provider: str, error: str) -> list[Problem]:

@@ -235,7 +235,8 @@ def _decrypt(ctx: Context, f: dict[str, Any]) -> list[Problem]:
                                 "bytes (12 is standard)", Fix("re-seal it", "reseal"), step="decrypt", error=error))
         elif wrap == "A256GCM" and len(iv) != 12:
             out.append(_problem("iv-length-unusual", f"iv is {len(iv)} bytes; AES-GCM's standard nonce is 12 "
-                                "bytes (CDH's OpenSSL takes it)", Fix("re-seal it", "reseal"), "warning",
+                                "bytes (CDH's default build, on OpenSSL, takes it; a build without kbs, on RustCrypto, "
+                                "would not)", Fix("re-seal it", "reseal"), "warning",
                                 step="decrypt", error=""))
     return out
 
