@@ -31,8 +31,10 @@ def test_payload_null_is_not_accepted(test_key):
     assert verdicts["cdh"] == verdicts["cdh-skip-verification"] == verdicts["openanolis-cdh"] == "rejected"
 
 
-def test_three_parts_under_skip_mode_are_not_accepted():
-    assert sealtui.inspect(f"sealed.{b64u(json.dumps(VAULT))}.sig").verdicts["cdh-skip-verification"] == "rejected"
+@pytest.mark.parametrize("prefix", ["", "sealed"])
+def test_three_parts_under_skip_mode_are_not_accepted(prefix):
+    text = f"{prefix}fakejwsheader.{b64u(json.dumps(VAULT))}.fakesignature"  # the prefix's dot is missing
+    assert sealtui.inspect(text).verdicts["cdh-skip-verification"] == "rejected"
 
 
 @pytest.mark.parametrize("member", ['"kid":1', '"typ":1', '"crit":"x"', '"b64":"true"', '"x5t":"AAAA"'])
