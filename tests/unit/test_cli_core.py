@@ -131,3 +131,13 @@ def test_binary_file_input_is_a_clean_error(tmp_path):
     f.write_bytes(os.urandom(64) + b"\xff")
     r = run("inspect", "-f", str(f))
     assert r.returncode == 3 and "not UTF-8" in r.stderr
+
+
+def test_verify_exits_4_on_a_payload_changed_after_signing(keys, sealed):
+    _, h, _, s = sealed.split(".")
+    payload = base64.urlsafe_b64encode(json.dumps({"version": "0.1.0", "type": "vault",
+                                                   "name": "kbs:///default/key/1"}).encode()).rstrip(b"=").decode()
+    r = run("verify", "--jwk", str(keys[1]), f"sealed.{h}.{payload}.{s}")
+    assert r.returncode == 4, r.stderr
+    assert "signature does not match" in r.stderr and "Traceback" not in r.stderr
+    assert "also:" in r.stderr  # the payload's own problems, after the signature's
