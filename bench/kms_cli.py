@@ -1,0 +1,139 @@
+"""Benchmark: whole-process KMS commands against the floor (a seal with only `ssl` + `cryptography`). Never asserts.
+
+Against a local KMS instance started here (a separate process), interleaved, one round after another:
+
+- **floor**: `bench/_seal_floor.py` as its own process: read the client key (PKCS#12), one TLS handshake trusting
+  only the CA bundle, one signed `Encrypt` built by hand (dkms-protocol.md §2-§3), AES-256-GCM, the ES256 JWS:
+  the same sealed string `sealtui seal envelope` prints, with the fewest parts;
+- `sealtui seal envelope` (a local signing JWK), `sealtui unseal --jwk` (of a string the floor sealed: checks that
+  the floor's output is a real sealed secret) and `sealtui credentials check --connect --key-id …`.
+
+Prints each median and its ratio to the floor's median (goal: <= 1.6x each), and the machine load before and after.
+
+Run: `.venv/bin/python bench/kms_cli.py` (env BENCH_ROUNDS, default 21).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FLOOR = Path(__file__).with_name("_seal_floor.py")
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "21"))
+KEY = "alias/sealtui-default"
+PLAINTEXT = b"postgres://app:s3cret@db:5432/app"
+GOAL = 1.6
+
+
+def load() -> str:
+    """The load averages, as `uptime` prints them."""
+    return "load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def start_sandbox(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Init an instance in `root` and serve it from a subprocess; return the process and its endpoint."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    run = [sys.executable, "-m", "sealtui", "sandbox"]
+    subprocess.run([*run, "init", "--root-dir", str(root)], env=env, check=True, capture_output=True)
+    proc = subprocess.Popen(
+        [*run, "serve", "--root-dir", str(root), "--hostname", "127.0.0.1", "--port", "0"],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            info = json.loads((root / "serve.json").read_text())
+            if info.get("pid") == proc.pid:
+                return proc, str(info["endpoint"])
+        except (OSError, ValueError):
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"sandbox exited with {proc.returncode}")
+        time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("sandbox did not start")
+
+
+def sealtui_cmd() -> list[str]:
+    """The installed `sealtui` console script next to this interpreter (what a user runs), else `-m sealtui`."""
+    script = Path(sys.executable).with_name("sealtui")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "sealtui"]
+
+
+def timed(argv: list[str], stdin: bytes = b"") -> tuple[float, bytes]:
+    t = time.perf_counter()
+    out = subprocess.run(argv, input=stdin, capture_output=True)
+    dt = time.perf_counter() - t
+    if out.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:4])}… exited {out.returncode}: {out.stderr.decode(errors='replace')}")
+    return dt, out.stdout
+
+
+def main() -> None:
+    print(f"before: {load()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "root"
+        proc, endpoint = start_sandbox(root)
+        try:
+            creds = root / "credentials"
+            ck = next(creds.glob("clientKey_*.json"))
+            pw = next(creds.glob("password_*.json"))
+            ca = next(creds.glob("PrivateKmsCA_*.pem"))
+            kid = "bench"
+            sealtui = sealtui_cmd()
+            subprocess.run([*sealtui, "keygen", "--kid", kid, "--output-dir", tmp], check=True, capture_output=True)
+            private_jwk, public_jwk = Path(tmp) / f"{kid}-private.json", Path(tmp) / f"{kid}-public.json"
+
+            # -P: bench/ holds an inspect.py that would shadow the stdlib module of that name
+            floor = [sys.executable, "-P", str(FLOOR), endpoint, str(ck), str(pw), str(ca), KEY, str(private_jwk)]
+            _, sealed = timed(floor, PLAINTEXT)  # warm-up, and a sealed string for `unseal`
+            cmds: dict[str, tuple[list[str], bytes]] = {
+                "floor (ssl + cryptography)": (floor, PLAINTEXT),
+                "sealtui seal envelope": (
+                    [*sealtui, "seal", "envelope", "--key-id", KEY, "--credentials-dir", str(creds),
+                     "--endpoint", endpoint, "--signing-jwk", str(private_jwk)],
+                    PLAINTEXT,
+                ),
+                "sealtui unseal": (
+                    [*sealtui, "unseal", "--credentials-dir", str(creds), "--endpoint", endpoint,
+                     "--jwk", str(public_jwk), "--stdout", "-"],
+                    sealed,
+                ),
+                "sealtui credentials check --connect": (
+                    [*sealtui, "credentials", "check", "--connect", "--key-id", KEY, "--endpoint", endpoint,
+                     str(creds)],
+                    b"",
+                ),
+            }  # fmt: skip
+            for argv, stdin in cmds.values():  # warm-up (page cache, .pyc); each must succeed
+                timed(argv, stdin)
+            _, opened = timed(*cmds["sealtui unseal"])
+            if opened != PLAINTEXT:
+                raise SystemExit(f"sealtui unseal of the floor's output gave {opened!r}")
+
+            samples: dict[str, list[float]] = {name: [] for name in cmds}
+            names = list(cmds)
+            for i in range(ROUNDS):
+                for name in names[i % len(names):] + names[: i % len(names)]:  # rotate the order each round
+                    samples[name].append(timed(*cmds[name])[0])
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    base = statistics.median(samples[names[0]])
+    print(f"{ROUNDS} rounds, interleaved; medians (ratio to the floor; goal <= {GOAL}x):")
+    for name in names:
+        med = statistics.median(samples[name])
+        ratio = "" if name == names[0] else f"  {med / base:.2f}x"
+        print(f"  {name:38} {med * 1000:7.1f} ms{ratio}")
+    print(f"after: {load()} ({os.cpu_count()} CPUs)")
+
+
+if __name__ == "__main__":
+    main()
