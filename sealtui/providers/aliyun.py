@@ -24,13 +24,12 @@ import re
 import socket
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from google.protobuf.message import DecodeError
 
 from sealtui.core.credentials import AliyunCredentials, ClientKey, load_ca_bundle, not_after, not_before
@@ -38,6 +37,14 @@ from sealtui.core.errors import CredentialError, InvalidInputError, ProviderErro
 from sealtui.core.keyref import KeyRef, parse_key_ref
 from sealtui.core.keywrap import WrappedKey
 from sealtui.providers.aliyun_errors import KmsTransportError, OutOfDate, kms_error, transport_error
+from sealtui.providers.aliyun_results import (
+    ConnectionReport,
+    ConnectionStep,
+    DataKey,
+    EncryptResult,
+    SecretValue,
+    StepName,
+)
 from sealtui.providers.aliyun_sdk import (
     Client,
     Config,
@@ -49,6 +56,7 @@ from sealtui.providers.aliyun_sdk import (
     sdk_call,
     sdk_models,
 )
+from sealtui.providers.aliyun_signer import AliyunKmsSigner
 
 __all__ = [
     "AliyunKms",
@@ -111,68 +119,6 @@ class ClientKeyCredential:
         """The `authorization` header value for one request."""
         sig = self._private_key.sign(string_to_sign.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
         return "Bearer " + base64.b64encode(sig).decode("ascii")
-
-
-@dataclass(frozen=True)
-class EncryptResult:
-    """What `Encrypt` returned: the resolved key id, the ciphertext and the IV to send back on `Decrypt`."""
-
-    key_id: str
-    ciphertext_blob: bytes
-    iv: bytes
-
-
-@dataclass(frozen=True)
-class DataKey:
-    """A data key from `GenerateDataKey`: the plaintext key and the same key encrypted under `key_id`."""
-
-    key_id: str
-    plaintext: bytes = field(repr=False)
-    ciphertext_blob: bytes
-    iv: bytes
-
-
-@dataclass(frozen=True)
-class SecretValue:
-    """A secret from `GetSecretValue`."""
-
-    name: str
-    data: str = field(repr=False)
-    version_id: str
-    version_stages: list[str]
-    secret_type: str
-    data_type: str
-
-
-StepName = Literal["reachability", "trust", "client_key", "permission"]
-
-
-@dataclass(frozen=True)
-class ConnectionStep:
-    """One step of `check_connection`."""
-
-    name: StepName
-    status: Literal["ok", "error", "skipped"]
-    message: str
-    fix: str | None = None
-
-
-@dataclass
-class ConnectionReport:
-    """What `check_connection` found, step by step; `failed` names the first failing step."""
-
-    endpoint: str
-    steps: list[ConnectionStep] = field(default_factory=list)
-
-    @property
-    def failed(self) -> str | None:
-        """The name of the first step that failed, or None when all that ran passed."""
-        return next((s.name for s in self.steps if s.status == "error"), None)
-
-    @property
-    def ok(self) -> bool:
-        """True when no step failed."""
-        return self.failed is None
 
 
 class AliyunKms:
@@ -471,47 +417,3 @@ class AliyunKms:
             raise self._transport_error("connect timed out") from None
         except OSError as e:
             raise self._transport_error(str(e.strerror or e).lower()) from None
-
-
-class AliyunKmsSigner:
-    """A `Signer` whose ES256 key never leaves the KMS: `Sign` (RAW, ECDSA_SHA_256), DER → raw `r‖s`."""
-
-    def __init__(self, kms: AliyunKms, key_ref: str | KeyRef, kid: str) -> None:
-        self.kms = kms
-        self.key_ref = parse_key_ref(key_ref) if isinstance(key_ref, str) else key_ref
-        self.kid = kid
-
-    def sign(self, data: bytes) -> bytes:
-        """The raw 64-byte ES256 signature of `data`."""
-        try:
-            sig = self.kms.sign(self.key_ref, data, "ECDSA_SHA_256")
-        except ProviderError as e:
-            if e.code == "InvalidParameter":  # the sandbox and the docs: Sign on a key of the wrong type
-                e.fix = f"a JWS signing key must be an EC_P256 KMS key; check that {self.key_ref} is one"
-            raise
-        try:
-            r, s = utils.decode_dss_signature(sig)
-        except ValueError:
-            if len(sig) == 64:  # a KMS answering raw r‖s already (the encoding is undocumented)
-                return sig
-            raise ProviderError(
-                f"KMS Sign returned {len(sig)} bytes that are not an ECDSA signature",
-                fix=f"check that {self.key_ref} is an EC_P256 key",
-            ) from None
-        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
-
-    def public_jwk(self) -> dict[str, str]:
-        """The P-256 public JWK of the KMS key (from `GetPublicKey`), with this signer's `kid`."""
-        pem = self.kms.get_public_key(self.key_ref)
-        try:
-            pub = serialization.load_pem_public_key(pem.encode("ascii"))
-        except ValueError:
-            raise ProviderError(f"KMS GetPublicKey for {self.key_ref} did not return a PEM public key") from None
-        if not isinstance(pub, ec.EllipticCurvePublicKey) or not isinstance(pub.curve, ec.SECP256R1):
-            raise UsageError(f"{self.key_ref} is not an EC P-256 key", fix="ES256 needs an EC_P256 KMS key")
-        nums = pub.public_numbers()
-
-        def b64(n: int) -> str:
-            return base64.urlsafe_b64encode(n.to_bytes(32, "big")).rstrip(b"=").decode("ascii")
-
-        return {"kty": "EC", "crv": "P-256", "x": b64(nums.x), "y": b64(nums.y), "alg": "ES256", "kid": self.kid}
