@@ -10,7 +10,11 @@ Against a local KMS instance started here (a separate process), interleaved, one
 
 Prints each median and its ratio to the floor's median (goal: <= 1.6x each), and the machine load before and after.
 
-Run: `.venv/bin/python bench/kms_cli.py` (env BENCH_ROUNDS, default 21).
+Then the cost of parsing the client key in a child process (`sealtui.core.pkcs12`; a crafted PKCS#12 crashes
+OpenSSL): in this process, interleaved, `pkcs12.load_key_and_certificates` against the contained parse, forked (the
+CLI: one thread) and in a fresh interpreter (the TUI: threads). Goal: < 100 ms more.
+
+Run: `.venv/bin/python -P bench/kms_cli.py` (env BENCH_ROUNDS, default 21).
 """
 
 from __future__ import annotations
@@ -23,13 +27,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 FLOOR = Path(__file__).with_name("_seal_floor.py")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "21"))
 KEY = "alias/sealtui-default"
 PLAINTEXT = b"postgres://app:s3cret@db:5432/app"
 GOAL = 1.6
+CONTAINMENT = (ROOT / "sealtui" / "core" / "pkcs12.py").exists()
+"""Whether this checkout parses client keys in a child process (the part measured after the commands)."""
 
 
 def load() -> str:
@@ -74,6 +82,35 @@ def timed(argv: list[str], stdin: bytes = b"") -> tuple[float, bytes]:
     if out.returncode != 0:
         raise SystemExit(f"{' '.join(argv[:4])}… exited {out.returncode}: {out.stderr.decode(errors='replace')}")
     return dt, out.stdout
+
+
+def containment(client_key_file: Path, password_file: Path) -> None:
+    """Median cost of the contained parse over the in-process one (what `credentials check` and a first seal pay)."""
+    import base64
+
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from sealtui.core.pkcs12 import load_pkcs12
+
+    der = base64.b64decode(json.loads(client_key_file.read_text())["PrivateKeyData"])
+    password = password_file.read_text().rstrip().encode()
+    runs: dict[str, Any] = {
+        "in process (no containment)": lambda: pkcs12.load_key_and_certificates(der, password),
+        "forked child (CLI)": lambda: load_pkcs12(der, password, how="fork"),
+        "fresh interpreter (TUI, threads)": lambda: load_pkcs12(der, password, how="spawn"),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(ROUNDS):
+        for name, fn in runs.items():
+            t = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - t)
+    base = statistics.median(samples["in process (no containment)"])
+    print(f"client key parse, {ROUNDS} runs each, interleaved; medians (cost of containment; goal < 100 ms):")
+    for name, values in samples.items():
+        med = statistics.median(values)
+        extra = "" if med is base else f"  +{(med - base) * 1000:.1f} ms"
+        print(f"  {name:38} {med * 1000:7.1f} ms{extra}")
 
 
 def main() -> None:
@@ -123,15 +160,17 @@ def main() -> None:
             for i in range(ROUNDS):
                 for name in names[i % len(names):] + names[: i % len(names)]:  # rotate the order each round
                     samples[name].append(timed(*cmds[name])[0])
+            base = statistics.median(samples[names[0]])
+            print(f"{ROUNDS} rounds, interleaved; medians (ratio to the floor; goal <= {GOAL}x):")
+            for name in names:
+                med = statistics.median(samples[name])
+                ratio = "" if name == names[0] else f"  {med / base:.2f}x"
+                print(f"  {name:38} {med * 1000:7.1f} ms{ratio}")
+            if CONTAINMENT:
+                containment(ck, pw)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-    base = statistics.median(samples[names[0]])
-    print(f"{ROUNDS} rounds, interleaved; medians (ratio to the floor; goal <= {GOAL}x):")
-    for name in names:
-        med = statistics.median(samples[name])
-        ratio = "" if name == names[0] else f"  {med / base:.2f}x"
-        print(f"  {name:38} {med * 1000:7.1f} ms{ratio}")
     print(f"after: {load()} ({os.cpu_count()} CPUs)")
 
 

@@ -7,8 +7,10 @@ so with a good certificate every call works end to end (the control), and only t
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
+import select
 import shutil
 import socket
 import ssl
@@ -99,16 +101,18 @@ class TlsFront:
         self.port = self.listener.getsockname()[1]
         self.handshakes = 0
         """TLS handshakes completed with clients (a client that refuses the certificate completes none)."""
+        self.errors: list[str] = []
         self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
+        self._live: list[ssl.SSLSocket] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
         while True:
             try:
                 conn, _ = self.listener.accept()
-            except OSError:
-                return  # closed
+            except OSError:  # shut down by close()
+                self.listener.close()
+                return
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def use(self, chain: Path, key: Path) -> None:
@@ -116,11 +120,7 @@ class TlsFront:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(chain, key)
         self.context = context
-        for s in self._sockets:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        self._drop_connections()
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(10)
@@ -131,32 +131,63 @@ class TlsFront:
             return
         with self._lock:
             self.handshakes += 1
-        raw = socket.create_connection((self.backend[0], int(self.backend[1])), timeout=10)
-        server = self.backend_context.wrap_socket(raw, server_hostname=self.backend[0])
-        self._sockets += [client, server]
-        threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
-        self._pump(client, server)
+        try:
+            raw = socket.create_connection((self.backend[0], int(self.backend[1])), timeout=10)
+            server = self.backend_context.wrap_socket(raw, server_hostname=self.backend[0])
+        except OSError as e:  # the client then sees its connection closed; the test shows why
+            self.errors.append(f"relay to the sandbox: {e!r}")
+            client.close()
+            return
+        with self._lock:
+            self._live += [client, server]
+        try:
+            self._relay(client, server)
+        finally:
+            with self._lock:
+                self._live = [s for s in self._live if s not in (client, server)]
+            client.close()
+            server.close()
 
     @staticmethod
-    def _pump(src: ssl.SSLSocket, dst: ssl.SSLSocket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.close()
-            except OSError:
-                pass
+    def _relay(client: ssl.SSLSocket, server: ssl.SSLSocket) -> None:
+        """Copy bytes both ways from ONE thread: an SSL connection must not be read and written concurrently."""
+        peer = {client: server, server: client}
+        for s in peer:
+            s.setblocking(False)
+        while True:
+            ready = [s for s in peer if s.pending()] or select.select(list(peer), [], [], 10)[0]
+            if not ready:
+                return  # idle for 10 s
+            for src in ready:
+                try:
+                    data = src.recv(65536)
+                except ssl.SSLWantReadError:  # e.g. only a TLS 1.3 session ticket arrived
+                    continue
+                except OSError:
+                    return
+                if not data:
+                    return
+                dst = peer[src]
+                dst.settimeout(10)
+                try:
+                    dst.sendall(data)
+                except OSError:
+                    return
+                dst.setblocking(False)
+
+    def _drop_connections(self) -> None:
+        # shutdown, not close: the relay thread using a socket closes it (see _serve)
+        with self._lock:
+            live = list(self._live)
+        for s in live:
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(s, socket.SHUT_RDWR)
 
     def close(self) -> None:
-        self.listener.close()
-        for s in self._sockets:
-            try:
-                s.close()
-            except OSError:
-                pass
+        """Stop accepting (the accept thread closes the listener) and drop every connection."""
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self._drop_connections()
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +207,7 @@ def front(sandbox: SandboxInfo) -> Iterator[Callable[..., TlsFront]]:
     yield make
     for f in fronts:
         f.close()
+    assert not [e for f in fronts for e in f.errors]  # the front itself failed: the test proved nothing
 
 
 def _kms(creds: AliyunCredentials, ca: Path, port: int, host: str = "127.0.0.1") -> Any:
