@@ -14,7 +14,9 @@ Then the cost of parsing the client key in a child process (`sealtui.core.pkcs12
 OpenSSL): in this process, interleaved, `pkcs12.load_key_and_certificates` against the contained parse, forked (the
 CLI: one thread) and in a fresh interpreter (the TUI: threads). Goal: < 100 ms more.
 
-Run: `.venv/bin/python -P bench/kms_cli.py` (env BENCH_ROUNDS, default 21).
+Run: `.venv/bin/python -P bench/kms_cli.py` (env BENCH_ROUNDS, default 21). With env BENCH_BASELINE=<another
+checkout of sealtui> (e.g. `git worktree add /tmp/before <commit>`), the same three commands run from that checkout
+too, in the same rounds: before and after under the same load.
 """
 
 from __future__ import annotations
@@ -69,15 +71,19 @@ def start_sandbox(root: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("sandbox did not start")
 
 
-def sealtui_cmd() -> list[str]:
-    """The installed `sealtui` console script next to this interpreter (what a user runs), else `-m sealtui`."""
-    script = Path(sys.executable).with_name("sealtui")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "sealtui"]
+BASELINE = os.environ.get("BENCH_BASELINE")
+"""Another checkout whose commands run in the same rounds, for before/after under the same load."""
 
 
-def timed(argv: list[str], stdin: bytes = b"") -> tuple[float, bytes]:
+def sealtui_cmd(checkout: Path) -> tuple[list[str], dict[str, str]]:
+    """`python -m sealtui` with `checkout` first on the path: what the console script runs."""
+    return [sys.executable, "-m", "sealtui"], dict(os.environ, PYTHONPATH=str(checkout))
+
+
+def timed(argv: list[str], stdin: bytes = b"", env: dict[str, str] | None = None) -> tuple[float, bytes]:
     t = time.perf_counter()
-    out = subprocess.run(argv, input=stdin, capture_output=True)
+    # cwd: `python -m` puts the working directory first on sys.path; it must not hold a sealtui checkout
+    out = subprocess.run(argv, input=stdin, capture_output=True, env=env, cwd=tempfile.gettempdir())
     dt = time.perf_counter() - t
     if out.returncode != 0:
         raise SystemExit(f"{' '.join(argv[:4])}… exited {out.returncode}: {out.stderr.decode(errors='replace')}")
@@ -124,33 +130,31 @@ def main() -> None:
             pw = next(creds.glob("password_*.json"))
             ca = next(creds.glob("PrivateKmsCA_*.pem"))
             kid = "bench"
-            sealtui = sealtui_cmd()
-            subprocess.run([*sealtui, "keygen", "--kid", kid, "--output-dir", tmp], check=True, capture_output=True)
+            sealtui, env = sealtui_cmd(ROOT)
+            subprocess.run([*sealtui, "keygen", "--kid", kid, "--output-dir", tmp], check=True, capture_output=True,
+                           env=env)  # fmt: skip
             private_jwk, public_jwk = Path(tmp) / f"{kid}-private.json", Path(tmp) / f"{kid}-public.json"
 
             # -P: bench/ holds an inspect.py that would shadow the stdlib module of that name
             floor = [sys.executable, "-P", str(FLOOR), endpoint, str(ck), str(pw), str(ca), KEY, str(private_jwk)]
             _, sealed = timed(floor, PLAINTEXT)  # warm-up, and a sealed string for `unseal`
-            cmds: dict[str, tuple[list[str], bytes]] = {
-                "floor (ssl + cryptography)": (floor, PLAINTEXT),
-                "sealtui seal envelope": (
-                    [*sealtui, "seal", "envelope", "--key-id", KEY, "--credentials-dir", str(creds),
-                     "--endpoint", endpoint, "--signing-jwk", str(private_jwk)],
-                    PLAINTEXT,
-                ),
-                "sealtui unseal": (
-                    [*sealtui, "unseal", "--credentials-dir", str(creds), "--endpoint", endpoint,
-                     "--jwk", str(public_jwk), "--stdout", "-"],
-                    sealed,
-                ),
-                "sealtui credentials check --connect": (
-                    [*sealtui, "credentials", "check", "--connect", "--key-id", KEY, "--endpoint", endpoint,
-                     str(creds)],
-                    b"",
-                ),
+            args = {
+                "seal envelope": (["seal", "envelope", "--key-id", KEY, "--credentials-dir", str(creds),
+                                   "--endpoint", endpoint, "--signing-jwk", str(private_jwk)], PLAINTEXT),
+                "unseal": (["unseal", "--credentials-dir", str(creds), "--endpoint", endpoint,
+                            "--jwk", str(public_jwk), "--stdout", "-"], sealed),
+                "credentials check --connect": (["credentials", "check", "--connect", "--key-id", KEY,
+                                                 "--endpoint", endpoint, str(creds)], b""),
             }  # fmt: skip
-            for argv, stdin in cmds.values():  # warm-up (page cache, .pyc); each must succeed
-                timed(argv, stdin)
+            cmds: dict[str, tuple[list[str], bytes, dict[str, str] | None]] = {
+                "floor (ssl + cryptography)": (floor, PLAINTEXT, None)
+            }
+            for label, checkout in [("sealtui", ROOT)] + ([("baseline", Path(BASELINE))] if BASELINE else []):
+                run, run_env = sealtui_cmd(checkout)
+                for name, (argv, stdin) in args.items():
+                    cmds[f"{label} {name}"] = ([*run, *argv], stdin, run_env)
+            for argv, stdin, run_env in cmds.values():  # warm-up (page cache, .pyc); each must succeed
+                timed(argv, stdin, run_env)
             _, opened = timed(*cmds["sealtui unseal"])
             if opened != PLAINTEXT:
                 raise SystemExit(f"sealtui unseal of the floor's output gave {opened!r}")
