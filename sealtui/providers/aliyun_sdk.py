@@ -7,7 +7,10 @@ only one that knows how it is built inside.
 contexts at import) for its async path, which sealtui never uses (DESIGN §4). While the SDK is imported,
 `aiohttp` is a stand-in module that imports the real aiohttp the first time one of its attributes is used. Once
 the SDK is imported, the stand-in leaves `sys.modules`: anyone else importing aiohttp gets the real module, the
-usual way, and the SDK's async path still works through the stand-in it holds.
+usual way, and the SDK's async path still works through the stand-in it holds. (One race is left: during those
+tens of milliseconds, once per process, another thread importing a submodule that `aiohttp/__init__` imports,
+say `import aiohttp.client`, for the first time would run it twice. sealtui's processes that use aiohttp, the
+browser mode's, never import the SDK.)
 
 **TLS.** The sync path sends every request through a `requests.Session` that the SDK caches per
 `https://host:port` for the whole process (`TeaCore._sessions`). Its adapter has one SSL context that trusts the
