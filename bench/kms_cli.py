@@ -115,7 +115,7 @@ def containment(client_key_file: Path, password_file: Path) -> None:
     print(f"client key parse, {ROUNDS} runs each, interleaved; medians (cost of containment; goal < 100 ms):")
     for name, values in samples.items():
         med = statistics.median(values)
-        extra = "" if med is base else f"  +{(med - base) * 1000:.1f} ms"
+        extra = "" if med is base else f"  {(med - base) * 1000:+.1f} ms"
         print(f"  {name:38} {med * 1000:7.1f} ms{extra}")
 
 
