@@ -67,15 +67,24 @@ def register(subparsers: Any) -> Any:
     return seal_sub
 
 
+def _input_text(args: argparse.Namespace) -> str:
+    """The input, unmodified. From standard input, bytes that are not UTF-8 are kept (as lone surrogates) so that
+    inspect can say CDH refuses them, instead of failing to read them."""
+    if getattr(args, "file", None) is None and args.text in (None, "-") and not (args.text is None
+                                                                               and sys.stdin.isatty()):
+        return _io.read_bytes("-", "the sealed secret").decode("utf-8", "surrogateescape")  # at most 64 MiB
+    return _io.read_input_text(args)
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
+    from sealtui.cli._fixes import render_action
     from sealtui.core.lint import inspect
 
-    text = _io.read_input_text(args)
-    report = inspect(text, args.jwk)
+    report = inspect(_input_text(args), args.jwk)
     if args.json:
-        _io.print_json(report.to_dict())
+        sys.stdout.write(report.to_json() + "\n")
     else:
-        sys.stdout.write(report.render_text() + "\n")
+        sys.stdout.write(report.render_text(render_action) + "\n")
     if args.check:
         if report.signature.verified is False:
             return _io.EXIT_VERIFY
@@ -85,12 +94,20 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from sealtui.core.errors import SealtuiError
     from sealtui.core.lint import inspect
     from sealtui.core.verify import verify_sealed
 
-    text = _io.read_input_text(args)
-    sealed = verify_sealed(text, args.jwk)
+    text = _input_text(args)
     report = inspect(text, args.jwk)
+    try:
+        sealed = verify_sealed(text, args.jwk)  # the signature first, as CDH does
+    except SealtuiError as e:
+        sys.stderr.write(f"sealtui: error: {e.message}\n" + (f"  fix: {e.fix}\n" if e.fix else ""))
+        for f in report.errors():  # then whatever else upstream CDH would refuse
+            if "cdh" in f.consumers and f.code != "signature-invalid":
+                _io.note(f"also: {f.message}")
+        return e.exit_code
     if args.json:
         _io.print_json({"verified": True, "alg": sealed.alg, "kid": sealed.kid, "form": sealed.form.value,
                         "cdh": report.verdicts["cdh"]})
@@ -99,7 +116,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for f in report.errors():
         if "cdh" in f.consumers:
             _io.note(f"warning: the signature holds, but upstream CDH would still reject it: {f.message}"
-                     + (f" (fix: {f.fix})" if f.fix else ""))
+                     + (f" (fix: {f.fix.text})" if f.fix else ""))
     return _io.EXIT_OK
 
 

@@ -1,8 +1,11 @@
 """Strict base64 decoding that says what is wrong and where.
 
-CDH decodes the JWS parts with Rust's `URL_SAFE_NO_PAD` engine and the envelope's byte fields with `STANDARD`
-(padding required). Both reject characters outside the alphabet, wrong padding and non-zero trailing bits, so
-these decoders do too: a string that Python's lenient `base64` module would accept can still be refused by CDH.
+CDH decodes the JWS parts with base64ct's `Base64UrlUnpadded` (jose-b64; the skip path uses the base64 crate's
+`URL_SAFE_NO_PAD`) and the envelope's byte fields with the base64 crate's `STANDARD` (padding required). All of them
+accept only the canonical encoding: no character outside the alphabet (so no `=`, `+`/`/` or `-`/`_` of the other
+variant, no whitespace), no impossible length (4n+1), no padding where there is none, and no non-zero unused bits
+in the last character (base64ct re-encodes the last block and compares). These decoders do the same: a string that
+Python's lenient `base64` module would accept can still be refused by CDH.
 """
 
 from __future__ import annotations

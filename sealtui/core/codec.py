@@ -8,15 +8,17 @@ raises `InvalidInputError` for the first problem that makes the payload unusable
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sealtui.core.b64 import Base64Problem, b64_lenient_decode, b64std_decode, b64url_decode, looks_padded_std
+from sealtui.core.b64 import Base64Problem, b64_lenient_decode, b64std_decode, looks_padded_std
+from sealtui.core.consumers.base import Context
 from sealtui.core.errors import InvalidInputError
 from sealtui.core.jws import sign_compact
 from sealtui.core.keywrap import Signer
+from sealtui.core.report import Fix
+from sealtui.core.serde_json import JsonDoc
 
 if TYPE_CHECKING:  # pydantic models cost ~60 ms to build; `inspect` never needs them
     from sealtui.core.models import EnvelopePayload, VaultPayload
@@ -65,7 +67,7 @@ class Problem:
     reason: str
     position: int | None = None
     """0-based character offset in the input, when one character is at fault."""
-    fix: str | None = None
+    fix: Fix | None = None
 
     def __str__(self) -> str:
         where = f" (character {self.position})" if self.position is not None else ""
@@ -88,6 +90,8 @@ class Decoded:
     header: Any = None
     payload: Any = None
     """The decoded payload JSON (any JSON value), or None when it did not decode."""
+    payload_doc: JsonDoc | None = None
+    """The payload as serde_json reads it (None when its bytes did not decode)."""
     signature: bytes | None = None
     problems: list[Problem] = field(default_factory=list)
 
@@ -99,33 +103,37 @@ class Decoded:
         return f"{self.header_b64}.{self.payload_b64}".encode("ascii", "replace")
 
 
-def _json(data: bytes, part: str, offset: int, out: Decoded) -> Any:
-    try:
-        return json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as e:
-        out.problems.append(Problem(part, f"decodes to bytes that are not UTF-8 (byte {e.start})", offset))
-    except json.JSONDecodeError as e:
-        out.problems.append(Problem(part, f"decodes to text that is not JSON ({e.msg} at byte {e.pos})", offset))
+_RESIGN = Fix("re-sign it into the canonical signed form", "resign")
+
+
+def _json(data: bytes, part: str, offset: int, out: Decoded, ctx: Context) -> Any:
+    """`data` as serde_json reads it; the value is kept for display only when it is safe to show (bounded)."""
+    doc = ctx.json(data)
+    if part == "payload":
+        out.payload_doc = doc
+    if not doc.ok:
+        out.problems.append(Problem(part, f"decodes to something CDH's JSON parser refuses: {doc.error}", offset))
+    return doc.value if doc.parsed else None
+
+
+def _b64url_part(text: str, part: str, offset: int, out: Decoded, ctx: Context) -> bytes | None:
+    got = ctx.b64url(text)
+    if isinstance(got, bytes):
+        return got
+    pos = offset + got.position if got.position is not None else offset
+    fix = None
+    if part == "payload" and looks_padded_std(text):
+        reason = "payload is padded standard base64; CDH needs base64url without padding"
+        fix = _RESIGN
+    else:
+        reason = f"is not base64url without padding: {got.reason}"
+    out.problems.append(Problem(part, reason, pos, fix))
     return None
 
 
-def _b64url_part(text: str, part: str, offset: int, out: Decoded) -> bytes | None:
-    try:
-        return b64url_decode(text)
-    except Base64Problem as e:
-        pos = offset + e.position if e.position is not None else offset
-        fix = None
-        if part == "payload" and looks_padded_std(text):
-            reason = "payload is padded standard base64; CDH needs base64url without padding"
-            fix = "re-seal it, or convert it with `sealtui resign`"
-        else:
-            reason = f"is not base64url without padding: {e.reason}"
-        out.problems.append(Problem(part, reason, pos, fix))
-        return None
-
-
-def decode(text: str) -> Decoded:
-    """Decode `text` in whatever form it is in. Never raises."""
+def decode(text: str, ctx: Context | None = None) -> Decoded:
+    """Decode `text` in whatever form it is in. Never raises; `ctx` shares decodings with the consumer models."""
+    ctx = ctx or Context(text)
     out = Decoded(text=text)
     body = text.strip()
     if not body:
@@ -137,16 +145,22 @@ def decode(text: str) -> Decoded:
 
     if body.startswith("{"):
         out.form = Form.BARE_JSON
-        out.payload = _json(body.encode("utf-8"), "payload", lead, out)
+        try:
+            data = body.encode("utf-8")
+        except UnicodeEncodeError as e:
+            out.problems.append(Problem("payload", "is not UTF-8 text (a lone surrogate)", lead + e.start))
+            return out
+        out.payload = _json(data, "payload", lead, out, ctx)
         return out
 
     has_prefix = body[: len(PREFIX)].lower() == PREFIX
+    # The parts of `body` after the prefix are its dot-separated parts but the first: share the context's.
+    parts = ctx.parts if body is ctx.text else body.split(".")
     if has_prefix:
         out.prefix = body[: len(PREFIX)]
-        rest, rest_at = body[len(PREFIX):], lead + len(PREFIX)
+        rest_at, parts = lead + len(PREFIX), parts[1:]
     else:
-        rest, rest_at = body, lead
-    parts = rest.split(".")
+        rest_at = lead
     offsets = [rest_at]
     for p in parts[:-1]:
         offsets.append(offsets[-1] + len(p) + 1)
@@ -155,7 +169,7 @@ def decode(text: str) -> Decoded:
         out.form = Form.LEGACY_BASE64
         out.payload_b64 = parts[0]
         try:
-            out.payload = _json(b64_lenient_decode(parts[0]), "payload", rest_at, out)
+            out.payload = _json(b64_lenient_decode(parts[0]), "payload", rest_at, out, ctx)
         except Base64Problem as e:
             out.problems.append(Problem("payload", f"is not base64: {e.reason}", rest_at))
         return out
@@ -179,27 +193,27 @@ def decode(text: str) -> Decoded:
         if padded:
             out.problems.append(Problem(
                 "payload", "payload is padded standard base64; CDH needs base64url without padding",
-                offsets[1], "convert it with `sealtui resign`"))
+                offsets[1], _RESIGN))
             try:
-                out.payload = _json(b64_lenient_decode(p), "payload", offsets[1], out)
+                out.payload = _json(b64_lenient_decode(p), "payload", offsets[1], out, ctx)
             except Base64Problem as e:
                 out.problems.append(Problem("payload", f"is not base64: {e.reason}", offsets[1]))
         else:
-            raw = _b64url_part(p, "payload", offsets[1], out)
+            raw = _b64url_part(p, "payload", offsets[1], out, ctx)
             if raw is not None:
-                out.payload = _json(raw, "payload", offsets[1], out)
+                out.payload = _json(raw, "payload", offsets[1], out, ctx)
         return out
 
     out.form = Form.SIGNED_JWS if has_prefix else Form.JWS_WITHOUT_PREFIX
-    raw_h = _b64url_part(h, "header", offsets[0], out)
+    raw_h = _b64url_part(h, "header", offsets[0], out, ctx)
     if raw_h is not None:
-        out.header = _json(raw_h, "header", offsets[0], out)
+        out.header = _json(raw_h, "header", offsets[0], out, ctx)
         if out.header is not None and not isinstance(out.header, dict):
             out.problems.append(Problem("header", "is JSON but not an object", offsets[0]))
-    raw_p = _b64url_part(p, "payload", offsets[1], out)
+    raw_p = _b64url_part(p, "payload", offsets[1], out, ctx)
     if raw_p is not None:
-        out.payload = _json(raw_p, "payload", offsets[1], out)
-    out.signature = _b64url_part(s, "signature", offsets[2], out)
+        out.payload = _json(raw_p, "payload", offsets[1], out, ctx)
+    out.signature = _b64url_part(s, "signature", offsets[2], out, ctx)
     if not has_prefix and out.header is None and out.payload is None:
         out.form = Form.UNRECOGNISED  # three dotted words that are not a JWS
     return out
@@ -234,15 +248,22 @@ def parse_sealed(text: str) -> SealedSecret:
     d = decode(text)
     if d.form is Form.UNRECOGNISED:
         first = d.problems[0] if d.problems else Problem("input", "is not a sealed secret")
-        raise InvalidInputError(f"not a sealed secret: {first}", fix=first.fix or
+        raise InvalidInputError(f"not a sealed secret: {first}", fix=first.fix.text if first.fix else
                                 "a sealed secret looks like sealed.<header>.<payload>.<signature>")
     blocking = [pr for pr in d.problems if pr.part in ("header", "payload", "signature", "input")
                 and not (pr.part == "payload" and d.form is Form.FAKE_JWS_PADDED and d.payload is not None)]
     if blocking:
         pr = blocking[0]
-        raise InvalidInputError(f"malformed sealed secret: {pr}", fix=pr.fix)
+        raise InvalidInputError(f"malformed sealed secret: {pr}", fix=pr.fix.text if pr.fix else None)
     if d.form in (Form.SIGNED_JWS, Form.JWS_WITHOUT_PREFIX) and not isinstance(d.header, dict):
         raise InvalidInputError("malformed sealed secret: the JWS header is not a JSON object")
+    if d.payload_doc is not None:  # what CDH's own parser refuses (repeated members, …) is refused here too
+        from sealtui.core.consumers.secret import parse_secret
+
+        _, refused = parse_secret(d.payload_doc)
+        if refused:
+            why = refused[0]
+            raise InvalidInputError(f"malformed sealed secret: {why.detail}", fix=why.fix.text if why.fix else None)
     from sealtui.core.models import payload_from_dict
 
     payload = payload_from_dict(d.payload)

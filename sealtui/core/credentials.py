@@ -8,7 +8,9 @@ instance's CA bundle. Two namings exist (DESIGN §3.2, §4):
 - **console**: other names the Alibaba console and its docs use: `clientKey_<id>_Password.txt`,
   `ClientKeyContent.json`, `ClientKeyPassword.json`; passwords as JSON `{"ClientKeyPassword": …}` or raw text.
 
-The PKCS#12 is parsed here with `cryptography` (never by the SDK, which re-parses the key on every request).
+The PKCS#12 is parsed with `cryptography` (never by the SDK, which re-parses the key on every request), in a
+short-lived child process (`sealtui.core.pkcs12`: a crafted file crashes the bundled OpenSSL), once per file
+and password in a process: a command that loads the same client key twice parses it once.
 No SDK and no network code in this module.
 
 Example:
@@ -21,9 +23,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,11 +35,12 @@ from typing import Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
 from sealtui.core.errors import CredentialError, UsageError
 from sealtui.core.files import read_bytes
+from sealtui.core.pkcs12 import Pkcs12Crash, load_pkcs12
 
 __all__ = [
     "AliyunCredentials",
@@ -48,6 +53,7 @@ __all__ = [
     "load_client_key",
     "load_credentials",
     "not_after",
+    "not_before",
     "parse_client_key_json",
     "pick_files",
     "read_file_bytes",
@@ -229,15 +235,41 @@ def parse_client_key_json(path: Path) -> tuple[str, bytes]:
     return data["KeyId"], der
 
 
+_PARSED: dict[bytes, tuple[PrivateKeyTypes | None, x509.Certificate | None]] = {}
+"""PKCS#12s parsed in this process, by SHA-256 of (PKCS#12, password): each is parsed (and checked) once."""
+_PARSED_MAX = 16
+_PARSED_LOCK = threading.Lock()
+
+
+def _parse_pkcs12(der: bytes, password: bytes) -> tuple[PrivateKeyTypes | None, x509.Certificate | None]:
+    digest = hashlib.sha256(len(der).to_bytes(8, "big") + der + password).digest()
+    with _PARSED_LOCK:
+        hit = _PARSED.get(digest)
+    if hit is not None:
+        return hit
+    parsed = load_pkcs12(der, password)  # ValueError, Pkcs12Crash: not cached
+    with _PARSED_LOCK:
+        if len(_PARSED) >= _PARSED_MAX:
+            del _PARSED[next(iter(_PARSED))]
+        _PARSED[digest] = parsed
+    return parsed
+
+
 def load_client_key(client_key_file: Path, password: PasswordFile | str) -> ClientKey:
     """Parse `clientKey_<id>.json` with its password into a `ClientKey` (RSA key + certificate).
 
     `password` is a `PasswordFile` (preferred: errors then say how the file was read) or the password itself.
+    The PKCS#12 is parsed in a child process, and once per process (see the module docstring).
     """
     key_id, der = parse_client_key_json(client_key_file)
     pw = password.password if isinstance(password, PasswordFile) else password
     try:
-        key, cert, _extra = pkcs12.load_key_and_certificates(der, pw.encode("utf-8"))
+        key, cert = _parse_pkcs12(der, pw.encode("utf-8"))
+    except Pkcs12Crash as e:
+        raise CredentialError(
+            f"{client_key_file}: this client key file is malformed: {e}",
+            fix="download the client key again from the KMS console; never use a client key file of unknown origin",
+        ) from None
     except ValueError as e:
         if "Could not deserialize" in str(e):
             raise CredentialError(
@@ -282,6 +314,10 @@ def load_ca_bundle(path: Path) -> list[x509.Certificate]:
 
 def not_after(cert: x509.Certificate) -> datetime:
     return cert.not_valid_after.replace(tzinfo=UTC)  # naive UTC in cryptography 41
+
+
+def not_before(cert: x509.Certificate) -> datetime:
+    return cert.not_valid_before.replace(tzinfo=UTC)
 
 
 def pick_files(files: list[CredentialFile], role: Role, name_id: str | None = None) -> list[CredentialFile]:

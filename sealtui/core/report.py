@@ -2,12 +2,17 @@
 
 Plain dataclasses (no pydantic) so that `sealtui inspect` stays quick to start; `to_dict()` is the JSON shape
 of `sealtui inspect --json`, and the report renders itself as text, Markdown and HTML (for notebooks).
+
+Verdicts come only from the consumer models (`sealtui.core.consumers`): each `Decision` says which step of the
+consumer's own code decided and with which error. Findings explain; they never decide.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -18,12 +23,39 @@ CONSUMERS: dict[str, str] = {
     "cdh": "upstream CDH, signature verification on (the default)",
     "cdh-skip-verification": "upstream CDH with SKIP_SEALED_SECRET_VERIFICATION=true",
     "kata-agent": "the kata agent, which forwards to CDH only values that start with `sealed.`",
-    "openanolis-cdh": "the OpenAnolis fork of CDH (trims whitespace, requires the `sealed.` prefix)",
+    "openanolis-cdh": "the OpenAnolis CDH as released (v1.6.0): no signature or prefix check",
 }
 """Every consumer a verdict is given for, and what it is."""
 
-VERIFYING_CONSUMERS = ("cdh", "openanolis-cdh")
+VERIFYING_CONSUMERS = ("cdh",)
 """Consumers that check the JWS signature before unsealing."""
+
+ACTIONS: dict[str, str] = {
+    "verify-with-jwk": "verify the signature with the signer's public JWK",
+    "resign": "re-sign the string into the canonical signed form (the payload is kept; nothing is decrypted)",
+    "reseal": "seal the secret again from its plaintext",
+    "strip-whitespace": "write the sealed string without surrounding whitespace or a trailing newline",
+    "export-guest-bundle": "export the credential files CDH reads in the guest, under their guest names",
+}
+"""The actions a `Fix` can point to. A front end renders each as its own flag, command or key; the core's fix
+texts never name one."""
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What to do about a finding."""
+
+    text: str
+    """Says what to do without naming any front end's flags, commands or keys."""
+    action: str | None = None
+    """A key of `ACTIONS`, when a front end has a command or key that does it."""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+ActionRenderer = Callable[[str], "str | None"]
+"""Turns an action id into a front end's own words (e.g. the CLI's `--jwk PUBLIC.json`), or None."""
 
 
 @dataclass(frozen=True)
@@ -34,10 +66,35 @@ class Finding:
     code: str
     message: str
     consumers: tuple[str, ...]
-    """The consumers this finding speaks for; an `error` makes each of them reject the input."""
-    fix: str | None = None
+    """The consumers this finding speaks for. An `error` speaks only for consumers that reject the input."""
+    fix: Fix | None = None
     part: str | None = None
     position: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one consumer does with the input, replayed step by step from its code."""
+
+    consumer: str
+    verdict: Verdict
+    step: str
+    """The step that decided: where it failed, where it waits for the key, or its last step when accepted."""
+    error: str | None
+    """The consumer's own error text at that step, verbatim from its code (None when it did not fail)."""
+    detail: str
+    """What happened at that step, in sealtui's words."""
+    code_version: str
+    """The consumer code this model replays."""
+    steps: tuple[str, ...] = ()
+    """The steps passed, in order; an accepted input has passed the model's last step."""
+    code: str = ""
+    """The finding code that explains a rejection."""
+    fix: Fix | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "step": self.step, "error": self.error, "detail": self.detail,
+                "code_version": self.code_version, "steps": list(self.steps)}
 
 
 @dataclass
@@ -57,6 +114,7 @@ class InspectionReport:
     form: str
     form_description: str
     verdicts: dict[str, Verdict]
+    """Consumer → verdict: `decisions` reduced to their verdicts."""
     findings: list[Finding]
     header: Any
     payload: Any
@@ -65,6 +123,8 @@ class InspectionReport:
     summary: str = ""
     kind: str | None = None
     """The payload type (`envelope` or `vault`) when it is known."""
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    """Consumer → what it does and why (the deciding step, its own error text, the code version modelled)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -82,7 +142,8 @@ class InspectionReport:
             "kind": self.kind,
             "summary": self.summary,
             "verdicts": dict(self.verdicts),
-            "findings": [asdict(f) | {"consumers": list(f.consumers)} for f in self.findings],
+            "decisions": {c: d.to_dict() for c, d in self.decisions.items()},
+            "findings": [_finding_dict(f) for f in self.findings],
             "header": self.header,
             "payload": self.payload,
             "signature": asdict(self.signature),
@@ -91,10 +152,11 @@ class InspectionReport:
         return d
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        """The report as JSON text; always encodable as UTF-8 (a lone surrogate is written as its escape)."""
+        return _escape_surrogates(json.dumps(self.to_dict(), indent=indent, ensure_ascii=False))
 
-    def render_text(self) -> str:
-        """The human view printed by `sealtui inspect`."""
+    def render_text(self, actions: ActionRenderer | None = None) -> str:
+        """The human view printed by `sealtui inspect`; `actions` renders a fix's action in the front end's words."""
         lines = [f"form:      {self.form}", f"           {self.form_description}"]
         if self.kind:
             lines.append(f"type:      {self.kind}")
@@ -106,44 +168,75 @@ class InspectionReport:
                 lines.append(f"           key: {sig.key_location}")
         lines.append("verdicts:")
         for consumer, verdict in self.verdicts.items():
-            lines.append(f"  {consumer:<22} {verdict}")
+            d = self.decisions.get(consumer)
+            lines.append(f"  {consumer:<22} {verdict}" + (f" at {d.step}" if d else ""))
+            if d is not None:
+                lines.append(f"  {'':<22} {d.detail}")
+                if d.error:
+                    lines.append(f"  {'':<22} error: {d.error}")
+                lines.append(f"  {'':<22} model: {d.code_version}")
         if self.findings:
             lines.append("findings:")
             for f in self.findings:
                 where = f" [{f.part}" + (f" @{f.position}" if f.position is not None else "") + "]" if f.part else ""
                 lines.append(f"  {f.severity:<7} {f.code}{where}: {f.message}")
-                lines.append(f"          for: {', '.join(f.consumers)}")
+                lines.append(f"          for: {', '.join(f.consumers) or 'sealtui'}")
                 if f.fix:
-                    lines.append(f"          fix: {f.fix}")
+                    how = actions(f.fix.action) if actions and f.fix.action else None
+                    lines.append(f"          fix: {f.fix.text}" + (f" ({how})" if how else ""))
         if self.header is not None:
             lines.append("header:")
             lines.append(_indent(json.dumps(self.header, indent=2, ensure_ascii=False)))
         if self.payload is not None:
             lines.append("payload:")
             lines.append(_indent(json.dumps(self.payload, indent=2, ensure_ascii=False)))
-        return "\n".join(lines)
+        return _escape_surrogates("\n".join(lines))
 
     def __str__(self) -> str:
         return self.render_text()
 
     def _repr_markdown_(self) -> str:
-        rows = "\n".join(f"| {c} | **{v}** |" for c, v in self.verdicts.items())
+        rows = "\n".join(f"| {c} | **{v}** | {self._why(c)} |" for c, v in self.verdicts.items())
         found = "\n".join(
-            f"- `{f.severity}` **{f.code}**: {f.message} _(for {', '.join(f.consumers)})_"
-            + (f" Fix: {f.fix}" if f.fix else "") for f in self.findings)
-        return (f"**form** `{self.form}`: {self.form_description}\n\n| consumer | verdict |\n|---|---|\n{rows}\n\n"
-                f"{found}")
+            f"- `{f.severity}` **{f.code}**: {f.message} _(for {', '.join(f.consumers) or 'sealtui'})_"
+            + (f" Fix: {f.fix.text}" if f.fix else "") for f in self.findings)
+        return _escape_surrogates(
+            f"**form** `{self.form}`: {self.form_description}\n\n| consumer | verdict | why |\n|---|---|---|\n"
+            f"{rows}\n\n{found}")
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{html.escape(c)}</td><td><b>{html.escape(v)}</b></td></tr>"
-                       for c, v in self.verdicts.items())
+        rows = "".join(f"<tr><td>{html.escape(c)}</td><td><b>{html.escape(v)}</b></td>"
+                       f"<td>{html.escape(self._why(c))}</td></tr>" for c, v in self.verdicts.items())
         found = "".join(
             f"<li><code>{html.escape(f.severity)}</code> <b>{html.escape(f.code)}</b>: {html.escape(f.message)}"
-            + (f" <i>Fix: {html.escape(f.fix)}</i>" if f.fix else "") + "</li>" for f in self.findings)
+            + (f" <i>Fix: {html.escape(f.fix.text)}</i>" if f.fix else "") + "</li>" for f in self.findings)
         payload = html.escape(json.dumps(self.payload, indent=2, ensure_ascii=False)) if self.payload else ""
-        return (f"<div><p><b>form</b> <code>{html.escape(self.form)}</code>: "
-                f"{html.escape(self.form_description)}</p><table>{rows}</table><ul>{found}</ul>"
-                f"<pre>{payload}</pre></div>")
+        return _escape_surrogates(
+            f"<div><p><b>form</b> <code>{html.escape(self.form)}</code>: "
+            f"{html.escape(self.form_description)}</p><table>{rows}</table><ul>{found}</ul>"
+            f"<pre>{payload}</pre></div>")
+
+    def _why(self, consumer: str) -> str:
+        d = self.decisions.get(consumer)
+        return f"{d.step}: {d.error or d.detail}" if d else ""
+
+
+def _finding_dict(f: Finding) -> dict[str, Any]:
+    return {"severity": f.severity, "code": f.code, "message": f.message, "consumers": list(f.consumers),
+            "fix": f.fix.text if f.fix else None, "fix_action": f.fix.action if f.fix else None,
+            "part": f.part, "position": f.position}
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogates(text: str) -> str:
+    """Write each lone surrogate as its `\\uXXXX` escape, so that the text encodes as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text
 
 
 def _indent(text: str) -> str:

@@ -16,7 +16,7 @@ from sealtui.core.errors import InvalidInputError
 from sealtui.core.keywrap import Signer
 from sealtui.core.models import payload_from_dict
 from sealtui.core.provider_rules import check_payload
-from sealtui.core.report import Finding
+from sealtui.core.report import Finding, Fix
 
 _KNOWN = {"version", "type", "provider", "provider_settings", "annotations", "key_id", "encrypted_key",
           "encrypted_data", "wrap_type", "iv", "name"}
@@ -59,7 +59,7 @@ def resign(text: str, signer: Signer) -> Resigned:
     payload, changes = migrate_payload(d.payload)
     errors: list[Finding] = []
 
-    def add(severity: str, code: str, message: str, *a: Any, fix: str | None = None, **k: Any) -> None:
+    def add(severity: str, code: str, message: str, *a: Any, fix: Fix | None = None, **k: Any) -> None:
         if severity == "error":
             errors.append(Finding("error", code, message, (), fix))
 
@@ -68,7 +68,7 @@ def resign(text: str, signer: Signer) -> Resigned:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise InvalidInputError(f"cannot re-sign: the payload itself is invalid: {first.message}{more}",
-                                fix=first.fix or "re-seal the secret from its plaintext")
+                                fix=first.fix.text if first.fix else "re-seal the secret from its plaintext")
     sealed = encode_sealed(payload_from_dict(payload), signer)
     if d.form is not Form.SIGNED_JWS:
         changes.insert(0, f"converted {d.form.value} to signed-jws")

@@ -1,6 +1,6 @@
 """The seal and unseal operations as every interface performs them (CLI, TUI, Python API).
 
-Sealing checks its own output with the linter: sealtui never hands out a string that CDH would refuse.
+Sealing checks its own output with the consumer models: sealtui never hands out a string that CDH would refuse.
 Unsealing verifies the signature first (or is told explicitly to skip it), refuses what is not an envelope,
 and opens it through the provider the caller supplies for the payload.
 """
@@ -18,14 +18,23 @@ from sealtui.core.jws import Jwk
 from sealtui.core.keywrap import KeyWrapper, Signer, VaultReader
 from sealtui.core.models import EnvelopePayload, VaultPayload
 
+_MUST_PASS = {"cdh": ("needs-key", "accepted"), "cdh-skip-verification": ("accepted",), "kata-agent": ("accepted",)}
+"""What a string sealtui hands out must get from each consumer model (only the key is left open for CDH)."""
+
 
 def ensure_cdh_accepts(sealed: str) -> None:
-    """Raise `InvalidInputError` if upstream CDH (even with verification skipped) would refuse `sealed`."""
-    from sealtui.core.lint import inspect
+    """Raise `InvalidInputError` unless upstream CDH (verifying, or not) and the kata agent would take `sealed`.
 
-    errors = [f for f in inspect(sealed).errors() if "cdh-skip-verification" in f.consumers]
-    if errors:
-        raise InvalidInputError(f"CDH would reject this secret: {errors[0].message}", fix=errors[0].fix)
+    Decided by the consumer models themselves, not by the linter's findings.
+    """
+    from sealtui.core.consumers import decide
+
+    decisions = decide(sealed)
+    for consumer, wanted in _MUST_PASS.items():
+        d = decisions[consumer]
+        if d.verdict not in wanted:
+            raise InvalidInputError(f"{consumer} would reject this secret at {d.step}: {d.detail}",
+                                    fix=d.fix.text if d.fix else None)
 
 
 def seal_payload(payload: EnvelopePayload | VaultPayload, signer: Signer) -> str:
@@ -68,11 +77,12 @@ def unseal_text(text: str, wrapper_for: Callable[[EnvelopePayload | VaultPayload
         raise UsageError("no public JWK to verify the signature with",
                          fix="give the signer's public JWK, or skip verification explicitly")
     stripped = text.strip()
-    secret = parse_sealed(stripped)
-    if jwk is not None:
+    if jwk is not None:  # CDH's order: the signature first, then the payload
         from sealtui.core.verify import verify_sealed
 
-        verify_sealed(secret, jwk)
+        secret = verify_sealed(stripped, jwk)
+    else:
+        secret = parse_sealed(stripped)
     payload = secret.payload
     if isinstance(payload, VaultPayload):
         plaintext = _read_vault(payload, wrapper_for)

@@ -1,16 +1,18 @@
 """The Alibaba Cloud KMS-instance provider, over the official SDK `alibabacloud-dkms-gcs` (DESIGN §4).
 
-This is the only module that imports the SDK. It uses the SDK's **sync** path (the async path ignores
-`ca_file_path` and opens a TLS connection per call), with the instance CA passed as `Config(ca_file_path=…)`,
+It uses the SDK's **sync** path (the async path ignores any CA bundle and opens a TLS connection per call), with
 bounded timeouts and retries, and a credential object that signs with the RSA key `sealtui.core.credentials`
-already parsed: the SDK's own client-key path re-parses the key on every request (~40 ms a call).
+already parsed: the SDK's own client-key path re-parses the key on every request (~40 ms a call). The SDK builds
+and signs every request; `aliyun_sdk` imports it and makes every connection it opens trust only this instance's
+CA bundle, through one SSL context per `AliyunKms` (the SDK is not given `ca_file_path`: should its connections
+ever bypass that context, the system store and certifi alone cannot verify a private KMS CA, so they fail).
 
 Thread safety: one `AliyunKms` may be used from several threads. The SDK client keeps no per-call state (each
 call builds its request in locals); connections come from `requests` sessions that the SDK caches per
 `https://host:port` (urllib3 pools are thread-safe); our credential only reads an immutable key.
 
 Example:
-    >>> kms = AliyunKms.from_directory(Path("creds"), "alias/k", endpoint="127.0.0.1:9998")  # doctest: +SKIP
+    >>> kms = AliyunKms(find_credentials(Path("creds")), "alias/k", endpoint="127.0.0.1:9998")  # doctest: +SKIP
     >>> wrapped = kms.wrap_key(os.urandom(32))  # doctest: +SKIP
 """
 
@@ -21,26 +23,40 @@ import binascii
 import re
 import socket
 import ssl
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal, TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from google.protobuf.message import DecodeError
-from openapi.models import Config
-from openapi_util.models import RuntimeOptions
-from sdk import models as sdk_models
-from sdk.client import Client
-from Tea.exceptions import TeaException, UnretryableException
 
-from sealtui.core.credentials import AliyunCredentials, ClientKey, find_credentials
-from sealtui.core.errors import CredentialError, InvalidInputError, ProviderError, UsageError
+from sealtui.core.credentials import AliyunCredentials, ClientKey, load_ca_bundle, not_after, not_before
+from sealtui.core.errors import CredentialError, InvalidInputError, ProviderError, SealtuiError, UsageError
 from sealtui.core.keyref import KeyRef, parse_key_ref
 from sealtui.core.keywrap import WrappedKey
-from sealtui.providers.aliyun_errors import KmsTransportError, kms_error, transport_error
+from sealtui.providers.aliyun_errors import KmsTransportError, OutOfDate, kms_error, transport_error
+from sealtui.providers.aliyun_results import (
+    ConnectionReport,
+    ConnectionStep,
+    DataKey,
+    EncryptResult,
+    SecretValue,
+    StepName,
+)
+from sealtui.providers.aliyun_sdk import (
+    Client,
+    Config,
+    InstanceTrust,
+    RuntimeOptions,
+    TeaException,
+    UnretryableException,
+    install_trust_adapter,
+    sdk_call,
+    sdk_models,
+)
+from sealtui.providers.aliyun_signer import AliyunKmsSigner
 
 __all__ = [
     "AliyunKms",
@@ -105,65 +121,6 @@ class ClientKeyCredential:
         return "Bearer " + base64.b64encode(sig).decode("ascii")
 
 
-@dataclass(frozen=True)
-class EncryptResult:
-    """What `Encrypt` returned: the resolved key id, the ciphertext and the IV to send back on `Decrypt`."""
-
-    key_id: str
-    ciphertext_blob: bytes
-    iv: bytes
-
-
-@dataclass(frozen=True)
-class DataKey:
-    """A data key from `GenerateDataKey`: the plaintext key and the same key encrypted under `key_id`."""
-
-    key_id: str
-    plaintext: bytes = field(repr=False)
-    ciphertext_blob: bytes
-    iv: bytes
-
-
-@dataclass(frozen=True)
-class SecretValue:
-    """A secret from `GetSecretValue`."""
-
-    name: str
-    data: str = field(repr=False)
-    version_id: str
-    version_stages: list[str]
-    secret_type: str
-    data_type: str
-
-
-@dataclass(frozen=True)
-class ConnectionStep:
-    """One step of `check_connection`."""
-
-    name: Literal["reachability", "trust", "client_key", "permission"]
-    status: Literal["ok", "error", "skipped"]
-    message: str
-    fix: str | None = None
-
-
-@dataclass
-class ConnectionReport:
-    """What `check_connection` found, step by step; `failed` names the first failing step."""
-
-    endpoint: str
-    steps: list[ConnectionStep] = field(default_factory=list)
-
-    @property
-    def failed(self) -> str | None:
-        """The name of the first step that failed, or None when all that ran passed."""
-        return next((s.name for s in self.steps if s.status == "error"), None)
-
-    @property
-    def ok(self) -> bool:
-        """True when no step failed."""
-        return self.failed is None
-
-
 class AliyunKms:
     """A KMS instance reached with a client key; implements `KeyWrapper` (provider `aliyun`).
 
@@ -205,11 +162,11 @@ class AliyunKms:
             Config(
                 credential=ClientKeyCredential(credentials.client_key),
                 endpoint=self.endpoint,
-                ca_file_path=str(credentials.ca_file),
                 connect_timeout=int(connect_timeout * 1000),
                 read_timeout=int(read_timeout * 1000),
             )
         )
+        self._trust = InstanceTrust(credentials.ca_file)
         # One immutable RuntimeOptions shared by all calls and threads. The SDK's default is 3 retries 1 s
         # apart and 10 s reads: 43 s against a hung server; keep the worst case to seconds.
         self._runtime = RuntimeOptions(
@@ -218,15 +175,7 @@ class AliyunKms:
             backoff_policy="yes" if backoff_seconds > 0 else "no",
             backoff_period=max(int(backoff_seconds), 0),
         )
-        self._trusted = False
-        self._trust_lock = threading.Lock()
-
-    @classmethod
-    def from_directory(
-        cls, directory: Path, key: str | KeyRef | None = None, *, client_key_id: str | None = None, **kwargs: Any
-    ) -> AliyunKms:
-        """Load the credentials found in `directory` (see `find_credentials`) and connect."""
-        return cls(find_credentials(directory, client_key_id), key, **kwargs)
+        self._diagnosis_runtime = RuntimeOptions(autoretry=False, max_attempts=0, backoff_policy="no")
 
     # --- KeyWrapper ---------------------------------------------------------------------------------------
 
@@ -345,38 +294,41 @@ class AliyunKms:
 
     # --- errors -------------------------------------------------------------------------------------------
 
-    def _check_trust_once(self) -> None:
-        # The SDK's TLS context is shared per host:port for the whole process and accumulates every CA file
-        # ever used there (on top of certifi): after one good call, a wrong CA bundle would pass silently
-        # (measured). So before the first call, one handshake that trusts ONLY this CA bundle.
-        with self._trust_lock:
-            if self._trusted:
-                return
-            try:
-                self._probe(*_host_port(self.endpoint), tls=True)
-            except KmsTransportError as e:
-                if e.reason == "trust":
-                    raise
-                return  # unreachable etc.: let the SDK call (with its retries) report it
-            self._trusted = True
-
-    def _call(self, op: str, method: Callable[[Any, RuntimeOptions], T], request: Any, subject: str) -> T:
-        if not self._trusted:
-            self._check_trust_once()
+    def _call(
+        self,
+        op: str,
+        method: Callable[[Any, RuntimeOptions], T],
+        request: Any,
+        subject: str,
+        runtime: RuntimeOptions | None = None,
+    ) -> T:
         try:
-            return method(request, self._runtime)
-        except UnretryableException as e:  # retries exhausted (subclass of TeaException: catch first)
-            inner = e.inner_exception
-            if isinstance(inner, TeaException):
-                raise self._kms_error(op, inner, subject) from None
-            raise self._transport_error(str(getattr(inner, "message", inner))) from None
-        except TeaException as e:
-            raise self._kms_error(op, e, subject) from None
-        except DecodeError:
-            raise ProviderError(
-                f"{self.endpoint} answered {op} with something that is not a KMS response",
-                fix="check that --endpoint is a KMS instance endpoint",
-            ) from None
+            context = self._trust.context()
+        except (OSError, ssl.SSLError):
+            raise self._transport_error("could not find a suitable TLS CA certificate bundle") from None
+        install_trust_adapter(self.endpoint)
+        with sdk_call(context) as call:
+            try:
+                result = method(request, runtime or self._runtime)
+            except UnretryableException as e:  # retries exhausted (subclass of TeaException: catch first)
+                inner = e.inner_exception
+                if isinstance(inner, TeaException):
+                    raise self._kms_error(op, inner, subject) from None
+                raise self._transport_error(str(getattr(inner, "message", inner))) from None
+            except TeaException as e:
+                raise self._kms_error(op, e, subject) from None
+            except DecodeError:
+                raise ProviderError(
+                    f"{self.endpoint} answered {op} with something that is not a KMS response",
+                    fix="check that --endpoint is a KMS instance endpoint",
+                ) from None
+        if not call.sent:  # the SDK's HTTP layer changed: refuse an answer that came over unchecked TLS
+            raise KmsTransportError(
+                f"KMS {op} at {self.endpoint}: the SDK sent the request without sealtui's TLS trust settings",
+                reason="trust",
+                fix="use the SDK version sealtui pins (alibabacloud-dkms-gcs 1.0.2, alibabacloud-tea 0.4.3)",
+            )
+        return result
 
     def _kms_error(self, op: str, e: TeaException, subject: str) -> ProviderError:
         data = e.data if isinstance(e.data, dict) else {}
@@ -385,111 +337,83 @@ class AliyunKms:
                          kms_instance_id=self.credentials.kms_instance_id, subject=subject)
 
     def _transport_error(self, detail: str) -> KmsTransportError:
+        low = detail.lower()
+        dated = self._out_of_date() if "has expired" in low or "not yet valid" in low else None
         return transport_error(detail, endpoint=self.endpoint, host=_host_port(self.endpoint)[0],
-                               ca_file=self.credentials.ca_file,
+                               ca_file=self.credentials.ca_file, out_of_date=dated,
                                connect_timeout=self.connect_timeout, read_timeout=self.read_timeout)
+
+    def _out_of_date(self) -> OutOfDate | None:
+        """After "certificate has expired"/"is not yet valid": which certificate, and its dates. OpenSSL does
+        not say whether it was the server's or a CA's; check the CA bundle, then fetch the server's certificate
+        (one more handshake, unverified: only its dates are read; an error path only)."""
+        now = datetime.now(UTC)
+        try:
+            for ca in load_ca_bundle(self.credentials.ca_file):
+                if not not_before(ca) <= now <= not_after(ca):
+                    return OutOfDate(f"CA certificate {ca.subject.rfc4514_string()} in {self.credentials.ca_file}",
+                                     not_before(ca), not_after(ca), is_ca=True)
+        except CredentialError:
+            pass
+        try:
+            pem = ssl.get_server_certificate(_host_port(self.endpoint), timeout=self.connect_timeout)
+            cert = x509.load_pem_x509_certificate(pem.encode("ascii"))
+        except (OSError, ValueError):
+            return None
+        return OutOfDate(f"the server certificate at {self.endpoint}", not_before(cert), not_after(cert))
 
     # --- diagnosis ----------------------------------------------------------------------------------------
 
     def check_connection(self, key: str | KeyRef | None = None) -> ConnectionReport:
-        """Find what fails, in order: reachability (TCP), trust (TLS with only the CA bundle), the client key
-        (a signed `GenerateRandom`), and, with a key, permission (an `Encrypt`). Never raises for these."""
+        """Find what fails, in order: reachability (a TCP connection), trust (the TLS handshake of the first
+        signed request, trusting only the CA bundle), the client key (that request, a `GenerateRandom`), and,
+        with a key, permission (an `Encrypt`). One TLS handshake in all. Never raises for these."""
         report = ConnectionReport(self.endpoint)
-        host, port = _host_port(self.endpoint)
-        steps: list[tuple[Literal["reachability", "trust", "client_key", "permission"], Callable[[], str]]] = [
-            ("reachability", lambda: self._probe(host, port, tls=False)),
-            ("trust", lambda: self._probe(host, port, tls=True)),
-            ("client_key", self._probe_client_key),
-        ]
+        names: list[StepName] = ["reachability", "trust", "client_key"]
         if key is not None or self.key_ref is not None:
-            steps.append(("permission", lambda: self._probe_key(key)))
-        for i, (name, probe) in enumerate(steps):
+            names.append("permission")
+
+        def fail(name: StepName, e: SealtuiError) -> ConnectionReport:
+            report.steps.append(ConnectionStep(name, "error", e.message, e.fix))
+            later = names[names.index(name) + 1 :]
+            report.steps.extend(ConnectionStep(n, "skipped", f"not tried: {name} failed") for n in later)
+            return report
+
+        try:
+            report.steps.append(ConnectionStep("reachability", "ok", self._probe_tcp()))
+        except KmsTransportError as e:
+            return fail("reachability", e)
+        refused: ProviderError | None = None
+        try:
+            req = sdk_models.GenerateRandomRequest(length=16)
+            self._call("GenerateRandom", self._client.generate_random_with_options, req, "GenerateRandom",
+                       self._diagnosis_runtime)  # fmt: skip
+        except KmsTransportError as e:  # nothing was answered at the KMS level: the TLS session failed
+            return fail("trust", e)
+        except ProviderError as e:  # Forbidden.NoPermission: authenticated, just not allowed GenerateRandom
+            refused = None if e.code == "Forbidden.NoPermission" else e
+        ca = self.credentials.ca_file.name
+        report.steps.append(ConnectionStep("trust", "ok", f"TLS verified with {ca}, the only CA bundle trusted"))
+        if refused is not None:
+            return fail("client_key", refused)
+        key_id = self.credentials.client_key.key_id
+        report.steps.append(ConnectionStep("client_key", "ok", f"client key {key_id} accepted"))
+        if "permission" in names:
             try:
-                report.steps.append(ConnectionStep(name, "ok", probe()))
+                res = self.encrypt(b"sealtui connection check", key)
             except (ProviderError, CredentialError, UsageError) as e:
-                report.steps.append(ConnectionStep(name, "error", e.message, e.fix))
-                report.steps += [ConnectionStep(n, "skipped", f"not tried: {name} failed") for n, _ in steps[i + 1 :]]
-                break
+                return fail("permission", e)
+            report.steps.append(ConnectionStep("permission", "ok", f"may encrypt with {res.key_id}"))
         return report
 
-    def _probe(self, host: str, port: int, *, tls: bool) -> str:
-        # A direct handshake trusting ONLY the CA bundle: the SDK's TLS context also trusts certifi and every
-        # CA file used earlier in the process for this host:port, so it cannot tell which CA vouched.
-        ctx: ssl.SSLContext | None = None
-        if tls:
-            try:
-                ctx = ssl.create_default_context(cafile=str(self.credentials.ca_file))
-            except (OSError, ssl.SSLError):
-                raise self._transport_error("could not find a suitable TLS CA certificate bundle") from None
+    def _probe_tcp(self) -> str:
+        host, port = _host_port(self.endpoint)
         try:
-            with socket.create_connection((host, port), timeout=self.connect_timeout) as sock:
-                if ctx is None:
-                    return f"{host}:{port} accepts TCP connections"
-                with ctx.wrap_socket(sock, server_hostname=host) as tls_sock:
-                    return f"TLS {tls_sock.version()} verified with {self.credentials.ca_file.name}"
-        except ssl.SSLCertVerificationError as e:
-            raise self._transport_error(f"certificate verify failed: {e.verify_message}") from None
-        except ssl.SSLError as e:
-            raise self._transport_error(f"ssl: {e}") from None
+            with socket.create_connection((host, port), timeout=self.connect_timeout):
+                return f"{host}:{port} accepts TCP connections"
         except socket.gaierror:
             raise self._transport_error("name or service not known") from None
         except TimeoutError:
             raise self._transport_error("connect timed out") from None
         except OSError as e:
             raise self._transport_error(str(e.strerror or e).lower()) from None
-
-    def _probe_client_key(self) -> str:
-        try:
-            self.generate_random(16)
-        except ProviderError as e:
-            if e.code != "Forbidden.NoPermission":  # authenticated, just not allowed GenerateRandom
-                raise
-        return f"client key {self.credentials.client_key.key_id} accepted"
-
-    def _probe_key(self, key: str | KeyRef | None) -> str:
-        res = self.encrypt(b"sealtui connection check", key)
-        return f"may encrypt with {res.key_id}"
-
-
-class AliyunKmsSigner:
-    """A `Signer` whose ES256 key never leaves the KMS: `Sign` (RAW, ECDSA_SHA_256), DER → raw `r‖s`."""
-
-    def __init__(self, kms: AliyunKms, key_ref: str | KeyRef, kid: str) -> None:
-        self.kms = kms
-        self.key_ref = parse_key_ref(key_ref) if isinstance(key_ref, str) else key_ref
-        self.kid = kid
-
-    def sign(self, data: bytes) -> bytes:
-        """The raw 64-byte ES256 signature of `data`."""
-        try:
-            sig = self.kms.sign(self.key_ref, data, "ECDSA_SHA_256")
-        except ProviderError as e:
-            if e.code == "InvalidParameter":  # the sandbox and the docs: Sign on a key of the wrong type
-                e.fix = f"a JWS signing key must be an EC_P256 KMS key; check that {self.key_ref} is one"
-            raise
-        try:
-            r, s = utils.decode_dss_signature(sig)
-        except ValueError:
-            if len(sig) == 64:  # a KMS answering raw r‖s already (the encoding is undocumented)
-                return sig
-            raise ProviderError(
-                f"KMS Sign returned {len(sig)} bytes that are not an ECDSA signature",
-                fix=f"check that {self.key_ref} is an EC_P256 key",
-            ) from None
-        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
-
-    def public_jwk(self) -> dict[str, str]:
-        """The P-256 public JWK of the KMS key (from `GetPublicKey`), with this signer's `kid`."""
-        pem = self.kms.get_public_key(self.key_ref)
-        try:
-            pub = serialization.load_pem_public_key(pem.encode("ascii"))
-        except ValueError:
-            raise ProviderError(f"KMS GetPublicKey for {self.key_ref} did not return a PEM public key") from None
-        if not isinstance(pub, ec.EllipticCurvePublicKey) or not isinstance(pub.curve, ec.SECP256R1):
-            raise UsageError(f"{self.key_ref} is not an EC P-256 key", fix="ES256 needs an EC_P256 KMS key")
-        nums = pub.public_numbers()
-
-        def b64(n: int) -> str:
-            return base64.urlsafe_b64encode(n.to_bytes(32, "big")).rstrip(b"=").decode("ascii")
-
-        return {"kty": "EC", "crv": "P-256", "x": b64(nums.x), "y": b64(nums.y), "alg": "ES256", "kid": self.kid}

@@ -6,6 +6,8 @@ functions turn both into `ProviderError`s naming the thing at fault and the fix.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,17 @@ class KmsTransportError(ProviderError):
         super().__init__(message, fix=fix)
         self.reason = reason
         """`unreachable`, `trust`, `timeout`, `tls` or `connection`."""
+
+
+@dataclass(frozen=True)
+class OutOfDate:
+    """A certificate found outside its validity period after a TLS failure said one was."""
+
+    what: str
+    """`the server certificate at <endpoint>` or `CA certificate <subject> in <bundle>`."""
+    not_before: datetime
+    not_after: datetime
+    is_ca: bool = False
 
 
 # KMS error code → (message, fix). `{ck}` client key id, `{subject}` the key/secret, `{inst}` instance id.
@@ -80,12 +93,34 @@ def kms_error(op: str, code: str, message: str, data: dict[str, Any], *, endpoin
                          code=code or None)
 
 
+def _validity_error(expired: bool, ep: str, dated: OutOfDate | None) -> KmsTransportError:
+    clock = "check that this machine's clock is right"
+    if dated is None:
+        state = "has expired" if expired else "is not valid yet"
+        return KmsTransportError(f"the server certificate at {ep}, or a CA certificate it chains to, {state}",
+                                 reason="trust", fix=f"renew the expired certificate; {clock}")
+    when = f"expired on {dated.not_after:%Y-%m-%d %H:%M} UTC" if expired else \
+        f"is not valid before {dated.not_before:%Y-%m-%d %H:%M} UTC"
+    if not expired:
+        fix = f"{clock}, or wait until then"
+    elif dated.is_ca:
+        fix = f"download the instance's current CA bundle from the KMS console; {clock}"
+    else:
+        fix = f"the KMS instance must renew its server certificate (a sandbox: issue a new one); {clock}"
+    return KmsTransportError(f"{dated.what} {when}", reason="trust", fix=fix)
+
+
 def transport_error(detail: str, *, endpoint: str, host: str, ca_file: Path, connect_timeout: float,
-                    read_timeout: float) -> KmsTransportError:
-    """The `KmsTransportError` for a failure below the KMS protocol (TCP, DNS, TLS, timeouts)."""
+                    read_timeout: float, out_of_date: OutOfDate | None = None) -> KmsTransportError:
+    """The `KmsTransportError` for a failure below the KMS protocol (TCP, DNS, TLS, timeouts).
+
+    `out_of_date` says which certificate is outside its validity period when `detail` says one is.
+    """
     ep, ca = endpoint, ca_file
     low = detail.lower()
     if "certificate_verify_failed" in low or "certificate verify failed" in low:
+        if "certificate has expired" in low or "certificate is not yet valid" in low:
+            return _validity_error("expired" in low, ep, out_of_date)
         if "mismatch" in low or "doesn't match" in low:
             return KmsTransportError(
                 f"the server certificate at {ep} is not valid for {host}",

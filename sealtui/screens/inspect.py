@@ -21,13 +21,48 @@ from sealtui.widgets.frame import status_text
 from sealtui.widgets.json_tree import JsonTree
 
 if TYPE_CHECKING:
-    from sealtui.core.report import InspectionReport
+    from sealtui.core.report import Fix, InspectionReport
     from sealtui.core.resign import Resigned
 
 __all__ = ["InspectScreen"]
 
 SHOW_LIMIT = 100_000
 """Loaded text longer than this is kept in memory but not put in the text area."""
+CELL_LIMIT = 300
+"""Characters of untrusted text (a kid, a finding about a huge value) shown in one place."""
+
+
+def _displayable(text: str) -> bool:
+    """Whether the text area can show `text` as it is: UTF-8 (no lone surrogate) and no control characters."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return not any(ord(c) < 32 and c not in "\t\n\r" for c in text)
+
+
+TUI_ACTIONS: dict[str, str] = {
+    "verify-with-jwk": "give the public JWK above, then ctrl+r",
+    "resign": "ctrl+n re-signs it here",
+    "reseal": "F4 seals it again",
+    "strip-whitespace": "ctrl+n re-signs it without the whitespace",
+}
+"""A finding's fix action (`sealtui.core.report.ACTIONS`) → the key that does it in the UI; an action the UI
+has no key for (export-guest-bundle) is shown as the fix's text alone."""
+
+
+def _fix_text(fix: Fix | None) -> Text:
+    if fix is None:
+        return Text("")
+    text = Text(_clip(fix.text))
+    key = TUI_ACTIONS.get(fix.action or "")
+    if key:
+        text.append(f" ({key})", style="bold")
+    return text
+
+
+def _clip(text: str, limit: int = CELL_LIMIT) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class InspectScreen(SealtuiScreen):
@@ -101,7 +136,9 @@ class InspectScreen(SealtuiScreen):
                 yield JsonTree(id="tree")
 
     def on_body_ready(self) -> None:
-        self.query_one("#verdicts", DataTable).add_columns("Consumer", "Verdict")
+        verdicts = self.query_one("#verdicts", DataTable)
+        for label, width in (("Consumer", 21), ("Verdict", 9), ("Why (step: the consumer's error)", 30)):
+            verdicts.add_column(label, width=width)
         findings = self.query_one("#findings", DataTable)
         for label, width in (("Level", 7), ("Finding", 36), ("Fix", 18)):
             findings.add_column(label, width=width)
@@ -119,11 +156,13 @@ class InspectScreen(SealtuiScreen):
     def set_input(self, text: str, *, source: str | None = None) -> None:
         """Put `text` in the input (long text is kept aside, not shown in the text area)."""
         area = self.query_one("#input", TextArea)
-        if len(text) > SHOW_LIMIT:
+        if len(text) > SHOW_LIMIT or not _displayable(text):
             self._loaded = text
             area.text = ""
+            why = "" if len(text) > SHOW_LIMIT else ", some not printable"
             self.query_one("#loaded", Static).update(
-                Text(f"{source or 'input'}: {len(text):,} characters (not shown; typing above replaces it)"))
+                Text(f"{_clip(source or 'input', 80)}: {len(text):,} characters{why} (not shown; typing above "
+                     "replaces it)"))
         else:
             self._loaded = None
             area.text = text
@@ -262,22 +301,26 @@ class InspectScreen(SealtuiScreen):
             form.append("   signature ", style="bold")
             state = {True: ("verified", "bold green"), False: ("DOES NOT VERIFY", "bold red"),
                      None: ("not checked (no key given)", "yellow")}[sig.verified]
-            form.append(f"{sig.alg or '?'} kid={sig.kid or '(none)'}: ")
+            form.append(f"{_clip(sig.alg or '?', 40)} kid={_clip(sig.kid or '(none)', 80)}: ")
             form.append(*state)
             if sig.key_location:
-                form.append(f"\nkey: {sig.key_location}", style="dim")
+                form.append(f"\nkey: {_clip(sig.key_location)}", style="dim")
         self.query_one("#form", Static).update(form)
         verdicts = self.query_one("#verdicts", DataTable)
         verdicts.clear()
         for consumer, verdict in r.verdicts.items():
-            verdicts.add_row(Text(consumer), status_text(verdict))
+            d = r.decisions.get(consumer)
+            why = Text(d.step, style="bold") if d else Text("")
+            if d is not None:
+                why.append(f": {_clip(d.error or d.detail)}")
+            verdicts.add_row(Text(consumer), status_text(verdict), why, height=None)
         findings = self.query_one("#findings", DataTable)
         findings.clear()
         for f in r.findings:
             what = Text(f.code, style="bold")
-            what.append(f": {f.message}")
+            what.append(f": {_clip(f.message)}")
             what.append(f" (for {', '.join(f.consumers) or 'sealtui'})", style="dim")
-            findings.add_row(status_text(f.severity), what, Text(f.fix or ""), height=None)
+            findings.add_row(status_text(f.severity), what, _fix_text(f.fix), height=None)
         parts = {k: v for k, v in (("header", r.header), ("payload", r.payload)) if v is not None}
         tree = self.query_one("#tree", JsonTree)
         tree.show_document(parts, label=r.summary)

@@ -1,5 +1,8 @@
 """A JSON tree that never mounts more than the user opens: children are added when a node is expanded, and
 long arrays and objects come in pages ("… 1,800 more", select it for the next page).
+Every label is bounded and printable whatever the document holds: keys and strings are cut to a preview, control
+characters are escaped (`\\u0000`) and lone surrogates written as their escapes, so nothing reaches the terminal
+that it cannot encode.
 
 `Tree.add_json` builds every node up front (seconds for a multi-megabyte payload); this tree's first paint
 costs the same for 1 KB and 5 MB. Labels are `Text` (JSON from a sealed blob is untrusted: never markup) and
@@ -9,6 +12,7 @@ long strings are cut to a preview.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, ClassVar
@@ -38,6 +42,17 @@ class _More:
     """Set once its page is loaded (a node may be selected twice before it is gone)."""
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _printable(text: str, limit: int) -> str:
+    """At most `limit` characters of `text` as a JSON string literal's inside (control characters and lone
+    surrogates escaped), ending with `…` when cut."""
+    shown = json.dumps(text[:limit], ensure_ascii=False)[1:-1]
+    shown = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", shown)
+    return shown[:limit] + "…" if len(shown) > limit or len(text) > limit else shown
+
+
 def _size(value: dict[str, Any] | list[Any]) -> Text:
     n = len(value)
     if isinstance(value, dict):
@@ -58,6 +73,8 @@ class JsonTree(Tree[Any]):
     """Children added per page."""
     PREVIEW_CHARS: ClassVar[int] = 100
     """Characters of a string shown in its label."""
+    KEY_CHARS: ClassVar[int] = 60
+    """Characters of a member name shown in its label."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(Text("nothing inspected yet", style="dim"), id=id)
@@ -75,17 +92,21 @@ class JsonTree(Tree[Any]):
 
     def _label(self, key: str | int, value: Any) -> Text:
         text = Text()
-        text.append(str(key) if isinstance(key, str) else f"[{key}]", style="bold cyan")
+        if isinstance(key, str):
+            text.append(_printable(key, self.KEY_CHARS), style="bold cyan")
+        else:
+            text.append(f"[{key}]", style="bold cyan")
         text.append(": ")
         if isinstance(value, dict | list):
             text.append_text(_size(value))
         elif isinstance(value, str):
-            shown = json.dumps(value[: self.PREVIEW_CHARS], ensure_ascii=False)
-            text.append(shown, style="green")
+            text.append(f'"{_printable(value, self.PREVIEW_CHARS).removesuffix("…")}"', style="green")
             if len(value) > self.PREVIEW_CHARS:
                 text.append(f" … ({len(value):,} chars)", style="dim")
         else:
-            text.append(json.dumps(value), style="magenta")
+            shown = json.dumps(value)
+            text.append(shown[: self.PREVIEW_CHARS] + ("…" if len(shown) > self.PREVIEW_CHARS else ""),
+                        style="magenta")
         return text
 
     def _add(self, parent: TreeNode[Any], key: str | int, value: Any) -> TreeNode[Any] | None:

@@ -251,7 +251,8 @@ def test_ca_bundle_gone_after_loading(sandbox: SandboxInfo, creds, tmp_path):
 
 
 def test_sdk_alone_trusts_a_wrong_ca_after_a_good_call(sandbox: SandboxInfo, tmp_path):
-    """Why AliyunKms checks trust itself: the SDK's TLS context for a host:port is shared and accumulates CAs.
+    """Why AliyunKms gives the SDK its own TLS context (test_provider_tls): the SDK's context for a host:port is
+    shared by the whole process and accumulates every CA file used there.
 
     Run in a fresh process so that the order of calls is known.
     """
@@ -357,3 +358,46 @@ def test_a_shared_gateway_in_a_key_uri_is_not_used_as_the_instance_endpoint(sand
     assert kms.endpoint == f"{creds.kms_instance_id}.cryptoservice.kms.aliyuncs.com"
     own = AliyunKms(creds, f"alibabakms://127.0.0.1:9/{creds.kms_instance_id}/alias/seal")
     assert own.endpoint == "127.0.0.1:9"  # any other endpoint in the URI is the one to use
+
+
+# --- the SDK's import and its other users -------------------------------------------------------------------
+
+
+def test_the_sdk_is_imported_without_aiohttp_and_its_async_path_still_works(sandbox: SandboxInfo):
+    """aiohttp (only the SDK's async path uses it) is not imported with the provider; the async path, and anyone
+    importing aiohttp later, get the real module. In a fresh process, as a user's would be."""
+    code = f"""
+import asyncio, sys
+import sealtui.providers.aliyun
+assert "aiohttp" not in sys.modules, "aiohttp was imported with the provider"
+from openapi.models import Config; from sdk.client import Client; from sdk import models
+from openapi_util.models import RuntimeOptions
+client = Client(Config(client_key_file={str(sandbox.client_key_file)!r}, password={sandbox.password!r},
+                       endpoint={sandbox.endpoint!r}))
+req = models.GenerateRandomRequest(length=8)
+res = asyncio.run(client.generate_random_with_options_async(req, RuntimeOptions(autoretry=False)))
+import aiohttp, aiohttp.web, Tea.core
+assert type(sys.modules["aiohttp"]) is type(sys), "a stand-in was left in sys.modules"
+assert Tea.core.aiohttp.ClientSession is aiohttp.ClientSession
+print(len(res.random))
+"""
+    # The async path ignores ca_file_path; SSL_CERT_FILE is how it trusts a private CA (dkms-protocol.md §1.3).
+    env = dict(os.environ, SSL_CERT_FILE=str(sandbox.ca_file), PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["8"]
+
+
+def test_the_sdk_used_directly_keeps_its_own_behaviour(sandbox: SandboxInfo, kms):
+    """Requests outside an AliyunKms call (someone using the SDK directly) go through the SDK's own adapter."""
+    from openapi.models import Config
+    from openapi_util.models import RuntimeOptions
+    from sdk import models
+    from sdk.client import Client
+
+    kms.generate_random(8)  # sealtui's adapter is mounted on the SDK's session for this endpoint
+    direct = Client(Config(client_key_file=str(sandbox.client_key_file), password=sandbox.password,
+                           endpoint=sandbox.endpoint, ca_file_path=str(sandbox.ca_file)))  # fmt: skip
+    res = direct.encrypt_with_options(models.EncryptRequest(key_id=DEFAULT, plaintext=b"x"), RuntimeOptions())
+    assert kms.decrypt(res.ciphertext_blob, res.iv, res.key_id) == b"x"

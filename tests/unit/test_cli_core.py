@@ -165,3 +165,13 @@ def test_a_directory_of_manifests_with_a_fifo_is_scanned_without_blocking(tmp_pa
 def test_help_states_the_file_size_limit():
     for command in (["inspect"], ["seal", "envelope"], ["scan"]):
         assert "64 MiB" in run(*command, "--help").stdout
+
+
+def test_verify_exits_4_on_a_payload_changed_after_signing(keys, sealed):
+    _, h, _, s = sealed.split(".")
+    payload = base64.urlsafe_b64encode(json.dumps({"version": "0.1.0", "type": "vault",
+                                                   "name": "kbs:///default/key/1"}).encode()).rstrip(b"=").decode()
+    r = run("verify", "--jwk", str(keys[1]), f"sealed.{h}.{payload}.{s}")
+    assert r.returncode == 4, r.stderr
+    assert "signature does not match" in r.stderr and "Traceback" not in r.stderr
+    assert "also:" in r.stderr  # the payload's own problems, after the signature's

@@ -1,0 +1,51 @@
+"""serde_json's reading of JSON, modelled over Python's parser: what it refuses, bounded and linear."""
+
+from __future__ import annotations
+
+import pytest
+
+from sealtui.core.serde_json import MAX_DEPTH, duplicates, is_u64, member_count, parse
+
+
+@pytest.mark.parametrize("text", ["NaN", "[Infinity]", '{"a":-Infinity}', "1e400", "[" + "9" * 401 + "]",
+                                  '"\\ud800"', '{"\\udfff":1}', '["a","\\ud800\\u0041"]', "\ufeff{}", "{} x", ""])
+def test_refused(text):
+    doc = parse(text.encode("utf-8", "surrogatepass"))
+    assert not doc.ok and doc.error
+
+
+@pytest.mark.parametrize("text", ["{}", "[1e300, -0, 18446744073709551616, 1.5]", '"\\ud83d\\ude00"', ' {"a":1} \n'])
+def test_read(text):
+    assert parse(text.encode()).ok
+
+
+def test_not_utf8():
+    assert "UTF-8" in (parse(b'"\xff"').error or "")
+
+
+def test_depth_limit_is_serde_jsons():
+    assert parse(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH).ok
+    deep = parse(b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1))
+    assert not deep.ok and not deep.parsed  # refused without being built
+
+
+def test_a_document_100000_deep_is_refused_without_recursion():
+    for doc in (b"[" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000):
+        got = parse(doc)
+        assert not got.ok and "nested deeper" in (got.error or "")
+
+
+def test_brackets_inside_strings_do_not_count():
+    text = '["' + "[" * 1000 + '\\"]"]'
+    assert parse(text.encode()).ok
+
+
+def test_numbers_keep_serdes_kinds():
+    value = parse(b"[0, 1, -1, -0, 1.0, 18446744073709551615, 18446744073709551616]").value
+    assert [is_u64(v) for v in value] == [True, True, False, False, False, True, False]
+
+
+def test_duplicate_members_are_recorded_and_the_last_wins():
+    obj = parse(b'{"a":1,"b":2,"a":3}').value
+    assert obj == {"a": 3, "b": 2} and duplicates(obj) == {"a"} and member_count(obj) == 3
+    assert duplicates(parse(b'{"a":1}').value) == frozenset()
