@@ -154,17 +154,24 @@ def test_special_files_are_refused_at_once(tmp_path, special):
     assert "Traceback" not in r.stderr
 
 
-def test_a_directory_of_manifests_with_a_fifo_is_scanned_without_blocking(tmp_path, sealed):
+def test_a_directory_of_manifests_with_a_fifo_is_scanned_without_blocking(tmp_path, sealed, capsys):
+    from sealtui.cli import main
+
     (tmp_path / "ok.yaml").write_text(f"kind: Secret\nmetadata:\n  name: a\nstringData:\n  k: {sealed}\n")
     os.mkfifo(tmp_path / "pipe.yaml")
-    r = run("scan", str(tmp_path), "--json", "--consumer", "cdh-skip-verification")
-    out = json.loads(r.stdout)
-    assert out["files"] == 1 and len(out["values"]) == 1, r.stderr
+    assert main(["scan", str(tmp_path), "--json", "--consumer", "cdh-skip-verification"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["files"] == 1 and len(out["values"]) == 1
 
 
 def test_help_states_the_file_size_limit():
-    for command in (["inspect"], ["seal", "envelope"], ["scan"]):
-        assert "64 MiB" in run(*command, "--help").stdout
+    from sealtui.cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command").choices  # type: ignore[attr-defined]
+    seal = next(a for a in subparsers["seal"]._actions if a.dest == "seal_type").choices
+    for command in (subparsers["inspect"], seal["envelope"], subparsers["scan"]):
+        assert "64 MiB" in command.format_help()
 
 
 def test_verify_exits_4_on_a_payload_changed_after_signing(keys, sealed):
