@@ -1,64 +1,38 @@
 """The sealtui terminal UI: the app, the factory the CLI and the tests share, and `run_app()`.
 
-The app wires eight screens (one Textual *mode* each, imported on first use so the first frame comes quickly),
-the help screen and the command palette; it owns the `Session` (no Textual in it) and the one place where
-worker errors are shown. Nothing here imports the Alibaba SDK: providers load inside workers.
+The app wires the screens of `sealtui.nav` (one Textual *mode* each, imported on first use so the first frame
+comes quickly), the help screen and the command palette; it owns the `Session` (the state, no Textual in it) and
+the one place where worker errors are shown. Nothing here imports the Alibaba SDK: providers load inside workers.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from sealtui.session import DEFAULT_CLIPBOARD_CLEAR_SECONDS, Session
+from sealtui.nav import APP_BINDINGS, NAV, NavEntry
+from sealtui.service.settings import DEFAULT_CLIPBOARD_CLEAR_SECONDS
+from sealtui.session import Session
 
 if TYPE_CHECKING:
     from textual.command import Provider
 
-__all__ = ["NAV", "SealtuiApp", "create_app", "run_app"]
+    from sealtui.core.credentials import AliyunCredentials
+    from sealtui.service.kms import CredentialSource
+    from sealtui.service.local_kms import LocalKms
+    from sealtui.service.settings import Settings
 
-
-@dataclass(frozen=True)
-class NavEntry:
-    """One screen of the app: its mode name, title, key and where its class lives."""
-
-    mode: str
-    title: str
-    key: str
-    module: str
-    cls: str
-    description: str
-
-
-NAV: tuple[NavEntry, ...] = (
-    NavEntry("credentials", "Credentials", "f2", "sealtui.screens.credentials", "CredentialsScreen",
-             "Choose the KMS credential files, or create the local KMS instance"),
-    NavEntry("instance", "Instance & key", "f3", "sealtui.screens.instance", "InstanceScreen",
-             "Pick the KMS instance and key; check the connection"),
-    NavEntry("seal", "Seal", "f4", "sealtui.screens.seal", "SealScreen",
-             "Seal a value, a file or KEY=value pairs"),
-    NavEntry("unseal", "Unseal", "f5", "sealtui.screens.unseal", "UnsealScreen",
-             "Unseal a sealed string through the KMS"),
-    NavEntry("inspect", "Inspect", "f6", "sealtui.screens.inspect", "InspectScreen",
-             "Explain any sealed string: form, verdicts, findings, JSON tree"),
-    NavEntry("manifest", "Manifest", "f7", "sealtui.screens.manifest", "ManifestScreen",
-             "The Kubernetes Secret for this session's sealed values"),
-    NavEntry("scan", "Scan", "f8", "sealtui.screens.scan", "ScanScreen",
-             "Find and check every sealed value in Kubernetes manifests"),
-    NavEntry("diff", "Diff", "f9", "sealtui.screens.diff", "DiffScreen",
-             "Compare two sealed values or two manifests by metadata, never plaintext"),
-)
-"""The screens, in navigation order."""
+__all__ = ["SealtuiApp", "create_app", "run_app"]
 
 
 def _lazy_screen(entry: NavEntry) -> Callable[[], Screen[Any]]:
@@ -83,11 +57,7 @@ class SealtuiApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {_commands}
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {e.mode: _lazy_screen(e) for e in NAV}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "help", "Help", id="app.help", tooltip="Show every key and what it does", priority=True),
-        *[Binding(e.key, f"go('{e.mode}')", e.title, id=f"app.go-{e.mode}", tooltip=e.description,
-                  show=False, priority=True) for e in NAV],
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
 
     session_version: reactive[int] = reactive(0, init=False)
     """Bumped whenever the session changes (credentials, key, signer, sealed values): screens watch it."""
@@ -100,9 +70,6 @@ class SealtuiApp(App[int]):
         first_run_offer: bool = True,
         cursor_blink: bool = True,
         use_pyperclip: bool = True,
-        credentials_dir: Path | None = None,
-        endpoint: str | None = None,
-        key: str | None = None,
         progressive: bool = False,
     ) -> None:
         super().__init__()
@@ -112,7 +79,6 @@ class SealtuiApp(App[int]):
         self.cursor_blink = cursor_blink
         """False in tests and snapshots: no blinking cursor anywhere."""
         self.use_pyperclip = use_pyperclip
-        self._initial = (credentials_dir, endpoint, key)
         self.errors: list[BaseException] = []
         """Every error shown to the user, oldest first (tests assert on it)."""
         self._clear_token = 0
@@ -123,8 +89,7 @@ class SealtuiApp(App[int]):
     # --- start and stop -----------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        credentials_dir, _endpoint, _key = self._initial
-        configured = self.session.is_configured or credentials_dir is not None
+        configured = self.session.credentials is not None or self.session.settings.is_configured
         mode = self.start_mode or ("seal" if configured else "credentials")
         if self.progressive:
             # The frame (navigation and session bars) costs a few milliseconds; the screen's widgets and
@@ -138,45 +103,78 @@ class SealtuiApp(App[int]):
 
     def _start(self, mode: str, configured: bool) -> None:
         self.switch_mode(mode)
-        if configured:
+        if configured and self.session.credentials is None:
             self.restore_session()
-        elif self.first_run_offer:
+        elif not configured and self.first_run_offer:
             self.call_after_refresh(self.offer_sandbox)
 
     def offer_sandbox(self) -> None:
         """The first-run offer: create (or start) the local KMS instance."""
         from sealtui.screens.dialogs import FirstRunDialog
+        from sealtui.service.local_kms import instance_exists
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.start_sandbox()
 
-        self.push_screen(FirstRunDialog(self.session.sandbox_root, exists=self.session.sandbox_exists()), answered)
+        root = self.session.sandbox_root
+        self.push_screen(FirstRunDialog(root, exists=instance_exists(root)), answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="session", description="restore session")
     def restore_session(self) -> None:
-        """Use what was given on the command line or chosen in an earlier run."""
-        credentials_dir, endpoint, key = self._initial
-        s = self.session
-        if credentials_dir is not None:
-            s.use_credentials(credentials_dir, endpoint=endpoint, remember=False)
-        elif s.config.get("sandbox") and s.sandbox_exists():
-            s.start_sandbox()
-        elif s.config.get("credentials_dir"):
-            s.use_credentials(Path(s.config["credentials_dir"]), endpoint=s.config.get("endpoint"), remember=False)
-        if key:
-            s.key = key
-        self.call_from_thread(self.session_changed)
+        """Use what was chosen in an earlier run: the local KMS, or a credentials directory."""
+        from sealtui.service.kms import CredentialSource, load_credentials
+        from sealtui.service.local_kms import instance_exists
+
+        settings = self.session.settings
+        if settings.sandbox and instance_exists(self.session.sandbox_root):
+            self._start_local_kms()
+        elif settings.credentials_dir is not None:
+            source = CredentialSource(directory=settings.credentials_dir)
+            creds = load_credentials(source)
+            self.call_from_thread(self.use_credentials, source, creds, settings.endpoint)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="session", description="start the local KMS")
     def start_sandbox(self) -> None:
         """Create the local KMS instance if needed and serve it while the app runs."""
-        status = self.session.start_sandbox()
-        endpoint = self.session.endpoint
-        self.call_from_thread(self.session_changed)
+        local = self._start_local_kms()
         self.call_from_thread(
-            self.notify, f"local KMS {status.kms_instance_id} running at {endpoint}", title="Local KMS",
+            self.notify, f"local KMS {local.status.kms_instance_id} running at {local.endpoint}", title="Local KMS",
             markup=False)
+
+    def _start_local_kms(self) -> LocalKms:
+        from sealtui.service.kms import CredentialSource, load_credentials
+        from sealtui.service.local_kms import start_local_kms
+
+        s = self.session
+        local = start_local_kms(s.sandbox_root, s.local.server if s.local is not None else None)
+        source = CredentialSource(directory=local.credentials_dir)
+        creds = load_credentials(source)
+        settings = self.save_settings(replace(s.settings, sandbox=True, credentials_dir=None, endpoint=None))
+        self.call_from_thread(self._use_local_kms, local, source, creds, settings)
+        return local
+
+    def _use_local_kms(self, local: LocalKms, source: CredentialSource, creds: AliyunCredentials,
+                       settings: Settings) -> None:
+        self.session.use_local_kms(local, source, creds)
+        self.session.settings = settings
+        self.session_changed()
+
+    def use_credentials(self, source: CredentialSource, creds: AliyunCredentials, endpoint: str | None,
+                        settings: Settings | None = None) -> None:
+        """Use these credentials from now on (on the app's thread; `settings`: the saved choice, if changed)."""
+        self.session.use_credentials(source, creds, endpoint)
+        if settings is not None:
+            self.session.settings = settings
+        self.session_changed()
+
+    def save_settings(self, settings: Settings) -> Settings:
+        """Write `settings` (when this session persists them) and return them. Call from a worker."""
+        from sealtui.service.settings import save_settings
+
+        if self.session.persist:
+            save_settings(self.session.config_dir, settings)
+        return settings
 
     def session_changed(self) -> None:
         """Tell every screen that the session changed (they watch `session_version`)."""
@@ -270,10 +268,11 @@ class SealtuiApp(App[int]):
     def show_error(self, error: BaseException, node: object | None = None) -> None:
         """Notify the user of `error` and let the screen that owns the work show it inline too."""
         from sealtui.core.errors import SealtuiError
+        from sealtui.widgets.frame import tui_wording
 
         self.errors.append(error)
         if isinstance(error, SealtuiError):
-            text, title = error.message + (f"\nfix: {error.fix}" if error.fix else ""), "Error"
+            text, title = tui_wording(error.message + (f"\nfix: {error.fix}" if error.fix else "")), "Error"
         else:
             text, title = f"{type(error).__name__}: {error}", "Unexpected error"
             self.log.error(f"unexpected {type(error).__name__} in a worker")
@@ -301,8 +300,8 @@ def create_app(
 
     `config_dir`, `sandbox_root`: default to the XDG locations; `clipboard_clear_seconds`: how long a copied
     secret stays on the clipboard; `persist`: write settings and recent keys. Other options go to
-    `SealtuiApp`: `start_mode`, `first_run_offer`, `cursor_blink`, `use_pyperclip`, `credentials_dir`,
-    `endpoint`, `key`, `progressive` (draw the first frame before the first screen's body).
+    `SealtuiApp`: `start_mode`, `first_run_offer`, `cursor_blink`, `use_pyperclip`, `progressive` (draw the
+    first frame before the first screen's body).
     """
     session = Session(config_dir=config_dir, sandbox_root=sandbox_root,
                       clipboard_clear_seconds=clipboard_clear_seconds, persist=persist)

@@ -1,6 +1,7 @@
 """The `sealtui` command line.
 
-With no arguments it opens the terminal UI. Each command module exposes `register(subparsers)`, adding its
+`sealtui` with no arguments opens the terminal UI instead (`sealtui.__main__`, the one module above both front
+ends: the CLI never imports the TUI). Each command module exposes `register(subparsers)`, adding its
 parsers with `set_defaults(func=handler)`; a handler takes the parsed arguments and returns an exit code.
 Command modules import only the standard library at module level, so `sealtui inspect` stays fast and never
 imports Textual or the Alibaba SDK.
@@ -64,10 +65,8 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI (or the TUI when there are no arguments) and return the exit code."""
+    """Run the command line and return the exit code (no command: the usage, exit 2)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list:
-        return _run_tui()
     parser = build_parser()
     args = parser.parse_args(args_list)
     func = getattr(args, "func", None)
@@ -97,12 +96,6 @@ def run_handler(func: Callable[[argparse.Namespace], int | None], args: argparse
         # The reader went away (e.g. `| head`): not an error worth a traceback.
         return _io.EXIT_OK
     return int(code or 0)
-
-
-def _run_tui() -> int:
-    from sealtui.app import run_app
-
-    return run_app()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sealtui.core.errors import InvalidInputError, UsageError
-from sealtui.core.files import write_new_file, write_private_file
+from sealtui.core.errors import UsageError
+from sealtui.core.files import STDIN, read_bytes, read_text, write_new_file, write_private_file
 
-__all__ = ["write_new_file", "write_private_file"]  # re-exported for the command modules
+__all__ = ["read_bytes", "read_text", "write_new_file", "write_private_file"]  # re-exported for the command modules
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -24,10 +24,14 @@ EXIT_VERIFY = 4
 EXIT_PROVIDER = 5
 
 
+FILE_HELP = "a regular file or - for standard input, at most 64 MiB"
+"""How every option that reads a file says what it takes (`sealtui.core.files.read_bytes`)."""
+
+
 def add_input_arguments(parser: argparse.ArgumentParser, what: str = "the sealed secret") -> None:
     """Add `[TEXT | -f FILE | -]` to a command: the text itself, a file, or standard input."""
     parser.add_argument("text", nargs="?", metavar="TEXT", help=f"{what}, or - to read standard input")
-    parser.add_argument("-f", "--file", type=Path, metavar="FILE", help=f"read {what} from FILE")
+    parser.add_argument("-f", "--file", type=Path, metavar="FILE", help=f"read {what} from FILE ({FILE_HELP})")
 
 
 def read_input_text(args: argparse.Namespace, what: str = "a sealed secret") -> str:
@@ -37,30 +41,19 @@ def read_input_text(args: argparse.Namespace, what: str = "a sealed secret") -> 
     if text is not None and path is not None:
         raise UsageError("give either TEXT or -f FILE, not both")
     if path is not None:
-        return read_text_file(path, what)
+        return read_text(path, what)
     if text is None or text == "-":
         if text is None and sys.stdin.isatty():
             raise UsageError(f"no input: pass {what} as an argument, with -f FILE, or on standard input (-)")
-        return sys.stdin.read()
+        return read_text(STDIN, what)
     return text
 
 
-def read_text_file(path: Path, what: str) -> str:
-    """Read a UTF-8 text file, turning OS errors into a message naming the file."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInputError(f"{path}: no such file", fix=f"check the path of {what}") from None
-    except IsADirectoryError:
-        raise InvalidInputError(f"{path} is a directory", fix=f"give the file that holds {what}") from None
-    except PermissionError:
-        raise InvalidInputError(f"{path}: permission denied", fix="check the file's permissions") from None
-    except UnicodeDecodeError as e:
-        raise InvalidInputError(
-            f"{path} is not UTF-8 text (byte {e.start})", fix=f"give the file that holds {what}"
-        ) from None
-    except OSError as e:
-        raise InvalidInputError(f"{path}: {e.strerror}") from None
+def read_stdin_text(what: str, usage: str) -> str:
+    """Standard input as text; `usage` is the error when it is a terminal (nothing was piped)."""
+    if sys.stdin.isatty():
+        raise UsageError(usage)
+    return read_text(STDIN, what)
 
 
 def read_bytes_input(path: Path | None) -> bytes:
@@ -68,18 +61,11 @@ def read_bytes_input(path: Path | None) -> bytes:
 
     Plaintext is never taken from argv (it would land in shell history and `ps`).
     """
-    if path is None or str(path) == "-":
+    if path is None or str(path) == STDIN:
         if sys.stdin.isatty():
             raise UsageError("no plaintext: give -f FILE or pipe it on standard input")
-        return sys.stdin.buffer.read()
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InvalidInputError(f"{path}: no such file", fix="check the path of the plaintext file") from None
-    except IsADirectoryError:
-        raise InvalidInputError(f"{path} is a directory", fix="give a file") from None
-    except PermissionError:
-        raise InvalidInputError(f"{path}: permission denied", fix="check the file's permissions") from None
+        return read_bytes(STDIN, "the plaintext")
+    return read_bytes(path, "the plaintext")
 
 
 def print_json(data: Any) -> None:

@@ -28,28 +28,27 @@ def add_signing_arguments(p: argparse.ArgumentParser, *, credentials: bool = Tru
         p.add_argument("--endpoint", metavar="HOST:PORT", help="with --signing-key: the KMS instance endpoint")
 
 
-def load_signer(args: argparse.Namespace) -> Any:
-    """The `Signer` the options name. Signing with a KMS key needs credentials (--credentials-dir)."""
-    if args.signing_jwk is not None:
-        from sealtui.core.jws import JwkSigner, load_jwk
-
-        return JwkSigner(load_jwk(args.signing_jwk), args.signing_kid)
-    return kms_signer(args, args.signing_key, args.signing_kid)
-
-
-def kms_signer(args: argparse.Namespace, key_text: str, kid: str | None) -> Any:
-    from sealtui.cli.kms_cmds import load_credentials
+def signing_key(args: argparse.Namespace, key_text: str | None = None, kid: str | None = None) -> Any:
+    """The `SigningKey` the options name (`--signing-jwk`, or `key_text`/`--signing-key` with its kid)."""
     from sealtui.core.errors import UsageError
-    from sealtui.core.keyref import parse_key_ref
+    from sealtui.service.signing import kms_key, load_signing_jwk
 
+    key_text = key_text or getattr(args, "signing_key", None)
+    kid = kid or getattr(args, "signing_kid", None)
+    if not key_text:
+        return load_signing_jwk(args.signing_jwk, kid)
     if not kid:
         raise UsageError("--signing-key needs --signing-kid", fix="give the kid CDH will look the public key up by")
-    ref = parse_key_ref(key_text)
-    creds = load_credentials(args)
-    from sealtui.providers.aliyun import AliyunKms, AliyunKmsSigner
+    return kms_key(key_text, kid)
 
-    kms = AliyunKms(creds, ref, endpoint=getattr(args, "endpoint", None) or ref.endpoint)
-    return AliyunKmsSigner(kms, ref, kid)
+
+def load_signer(args: argparse.Namespace) -> Any:
+    """The `Signer` the options name. Signing with a KMS key needs credentials (--credentials-dir)."""
+    from sealtui.cli._target import kms_target
+    from sealtui.service.signing import signer_for
+
+    key = signing_key(args)
+    return signer_for(key, kms_target(args) if key.kms_key else None)
 
 
 def emit_sealed(sealed: str, args: argparse.Namespace) -> None:

@@ -8,18 +8,19 @@ from pathlib import Path
 from typing import Any
 
 from sealtui.cli import _io
-from sealtui.cli._signing import add_signing_arguments, load_signer
+from sealtui.cli._signing import add_signing_arguments
 
 
 def register_seal_bulk(seal_subparsers: Any) -> None:
-    from sealtui.cli.kms_cmds import add_credential_arguments
+    from sealtui.cli._target import add_credential_arguments
 
     p = seal_subparsers.add_parser(
         "bulk", help="seal many KEY=value pairs (a .env file or stdin) into one Secret manifest",
         description="Read KEY=value lines (.env grammar) from --env-file or standard input, seal each value "
         "as an envelope secret with the KMS calls in parallel, and write one Kubernetes Secret. One failure "
         "names the key and writes nothing.")
-    p.add_argument("--env-file", type=Path, metavar="FILE", help="the values (default: standard input)")
+    p.add_argument("--env-file", type=Path, metavar="FILE",
+                   help=f"the values (default: standard input; {_io.FILE_HELP})")
     p.add_argument("--provider", default="aliyun", choices=["aliyun"], help="the KMS provider (default aliyun)")
     p.add_argument("--key-id", required=True, metavar="K", help="key-…, alias/<name> or an alibabakms:// URI")
     add_credential_arguments(p)
@@ -34,33 +35,28 @@ def register_seal_bulk(seal_subparsers: Any) -> None:
 
 
 def cmd_seal_bulk(args: argparse.Namespace) -> int:
-    from sealtui.cli.kms_cmds import load_credentials
-    from sealtui.core.bulk import parse_env, seal_many
+    from sealtui.cli._signing import signing_key
+    from sealtui.cli._target import kms_target
+    from sealtui.core.bulk import parse_env
     from sealtui.core.keyref import parse_key_ref
     from sealtui.core.manifest import build_manifest
-    from sealtui.core.sealing import seal_value
+    from sealtui.service.sealing import seal_values
+    from sealtui.service.signing import signer_for
 
     if args.output is not None and args.output.exists():
         from sealtui.core.errors import InvalidInputError
 
         raise InvalidInputError(f"{args.output} already exists", fix="choose another -o path")
     if args.env_file is not None:
-        text = _io.read_text_file(args.env_file, "the KEY=value file")
-    elif sys.stdin.isatty():
-        from sealtui.core.errors import UsageError
-
-        raise UsageError("no values: give --env-file FILE or pipe KEY=value lines on standard input")
+        text = _io.read_text(args.env_file, "the KEY=value file")
     else:
-        text = sys.stdin.read()
+        text = _io.read_stdin_text("the KEY=value lines",
+                                   "no values: give --env-file FILE or pipe KEY=value lines on standard input")
     values = parse_env(text, str(args.env_file or "standard input"))
-    key = parse_key_ref(args.key_id)
-    signer = load_signer(args)
-    from sealtui.providers.aliyun import AliyunKms
-
-    kms = AliyunKms(load_credentials(args), key, endpoint=args.endpoint)
-
-    def seal_one(plaintext: bytes) -> str:
-        return seal_value(plaintext, kms, signer).sealed
+    parse_key_ref(args.key_id)
+    target = kms_target(args, args.key_id)
+    key = signing_key(args)
+    signer_for(key, target)  # before any KMS call: a bad signing key should cost nothing
 
     show = sys.stderr.isatty()
 
@@ -70,7 +66,8 @@ def cmd_seal_bulk(args: argparse.Namespace) -> int:
             sys.stderr.flush()
 
     try:
-        sealed = seal_many(values, seal_one, workers=args.workers, progress=progress)
+        sealed = {v.name: v.sealed for v in seal_values(target, key, values, progress=progress,
+                                                         workers=args.workers)}
     finally:
         if show:
             sys.stderr.write("\n")

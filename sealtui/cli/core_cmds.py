@@ -72,7 +72,7 @@ def _input_text(args: argparse.Namespace) -> str:
     inspect can say CDH refuses them, instead of failing to read them."""
     if getattr(args, "file", None) is None and args.text in (None, "-") and not (args.text is None
                                                                                and sys.stdin.isatty()):
-        return sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+        return _io.read_bytes("-", "the sealed secret").decode("utf-8", "surrogateescape")  # at most 64 MiB
     return _io.read_input_text(args)
 
 
@@ -135,15 +135,14 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 
 def _export_kms_public_jwk(args: argparse.Namespace) -> int:
-    import json
-
-    from sealtui.cli._signing import kms_signer
+    from sealtui.cli._signing import signing_key
+    from sealtui.cli._target import kms_target
     from sealtui.core.jws import key_file_stem
     from sealtui.core.lint import key_location
+    from sealtui.service.signing import export_public_jwk
 
-    jwk = kms_signer(args, args.from_kms, args.kid).public_jwk()
     path = Path(args.output_dir) / f"{key_file_stem(args.kid)}-public.json"
-    _io.write_new_file(path, (json.dumps(jwk, indent=2) + "\n").encode(), mode=0o644)
+    export_public_jwk(signing_key(args, args.from_kms, args.kid), kms_target(args), path)
     sys.stdout.write(f"{path}\n")
     _io.note(f"the private key stays in the KMS ({args.from_kms}); sign with --signing-key {args.from_kms} "
              f"--signing-kid {args.kid}")
@@ -171,11 +170,9 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
     lines = args.key
     if not lines:
-        if sys.stdin.isatty():
-            from sealtui.core.errors import UsageError
-
-            raise UsageError("no values: give --key NAME=SEALED or KEY=SEALED lines on standard input")
-        lines = sys.stdin.read().splitlines()
+        lines = _io.read_stdin_text(
+            "the KEY=SEALED lines", "no values: give --key NAME=SEALED or KEY=SEALED lines on standard input"
+        ).splitlines()
     m = build_manifest(args.name, parse_pairs(lines), args.namespace, "data" if args.data else "stringData")
     out = {"yaml": m.to_yaml(), "kubectl": m.kubectl_command() + "\n", "pod": m.pod_snippet()}
     if args.format == "all":

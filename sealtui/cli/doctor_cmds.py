@@ -173,17 +173,17 @@ def cmd_initdata(args: argparse.Namespace) -> int:
         return _decode(args.decode)
     data: dict[str, str] = {}
     if args.from_toml:
-        toml_bytes = _read_bytes(args.from_toml)
+        toml_bytes = _io.read_bytes(args.from_toml, "the initdata TOML")
         doc = initdata.parse_initdata(toml_bytes)
         algorithm = doc.algorithm
     else:
         if args.cdh_toml:
             if not args.aa_toml:
                 raise UsageError("--cdh-toml needs --aa-toml too", fix="AA needs aa.toml to attest to the same KBS")
-            data["aa.toml"] = _io.read_text_file(args.aa_toml, "aa.toml")
-            data["cdh.toml"] = _io.read_text_file(args.cdh_toml, "cdh.toml")
+            data["aa.toml"] = _io.read_text(args.aa_toml, "the aa.toml")
+            data["cdh.toml"] = _io.read_text(args.cdh_toml, "the cdh.toml")
         else:
-            ca = _io.read_text_file(args.kbs_ca, "the KBS CA certificate") if args.kbs_ca else None
+            ca = _io.read_text(args.kbs_ca, "the KBS CA certificate") if args.kbs_ca else None
             if ca is not None and "-----BEGIN CERTIFICATE-----" not in ca:
                 raise UsageError(f"{args.kbs_ca} is not a PEM certificate", fix="give the KBS CA as PEM")
             problem = guestconfig.url_problem(args.kbs_url)
@@ -196,7 +196,7 @@ def cmd_initdata(args: argparse.Namespace) -> int:
         guestconfig.parse_aa_toml(data["aa.toml"])
         guestconfig.parse_cdh_toml(data["cdh.toml"])
         if args.policy:
-            data["policy.rego"] = _io.read_text_file(args.policy, "policy.rego")
+            data["policy.rego"] = _io.read_text(args.policy, "the policy.rego")
         toml_bytes = initdata.build_initdata(data, args.algorithm).encode("utf-8")
         initdata.parse_initdata(toml_bytes)  # what we write must be what kata reads
         algorithm = args.algorithm
@@ -218,9 +218,9 @@ def _decode(source: str) -> int:
     from sealtui.core.doctor import initdata
 
     if source == "-":
-        value = sys.stdin.read()
+        value = _io.read_text("-", "the annotation value")
     elif Path(source).is_file():
-        value = _io.read_text_file(Path(source), "an annotation value")
+        value = _io.read_text(Path(source), "an annotation value")
     else:
         value = source
     toml_bytes, _ = initdata.decode_annotation(value)
@@ -244,13 +244,4 @@ def _credential(text: str) -> tuple[str, str]:
         raise UsageError(f"--credential: {problem}", fix="CDH only writes credentials under "
                          "/run/confidential-containers/cdh/kbs/")
     return uri, path
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        from sealtui.core.errors import InvalidInputError
-
-        raise InvalidInputError(f"{path}: cannot read it ({e.strerror})") from None
 

@@ -12,32 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from sealtui.cli import _io
+from sealtui.cli._target import add_credential_arguments, add_endpoint, add_explicit_files, credential_source
 
-__all__ = ["register", "register_seal_envelope"]
+__all__ = ["add_credential_arguments", "register", "register_seal_envelope"]
 
 GUEST_DIR = "/run/confidential-containers/cdh/kbs/kms-credential/aliyun/"
-
-
-def _add_endpoint(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--endpoint",
-        metavar="HOST:PORT",
-        help="the KMS instance endpoint (default <kms_instance_id>.cryptoservice.kms.aliyuncs.com)",
-    )
-
-
-def _add_explicit_files(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--client-key-file", type=Path, metavar="F", help="clientKey_<id>.json / ClientKeyContent.json")
-    p.add_argument("--password-file", type=Path, metavar="P", help="the client key's password (JSON or raw text)")
-    p.add_argument("--cert-path", type=Path, metavar="C", help="the instance CA bundle PrivateKmsCA_<id>.pem")
-    p.add_argument("--kms-instance-id", metavar="I", help="default: from the CA file name or the client key")
-
-
-def add_credential_arguments(p: argparse.ArgumentParser) -> None:
-    """--credentials-dir, or the explicit credential files, and --endpoint (see `load_credentials`)."""
-    p.add_argument("--credentials-dir", type=Path, metavar="D", help="directory with the credential files")
-    _add_explicit_files(p)
-    _add_endpoint(p)
 
 
 def register(subparsers: Any) -> None:
@@ -57,7 +36,7 @@ def register(subparsers: Any) -> None:
         metavar="D",
         help="directory with the client key, its password and the CA bundle",
     )
-    _add_endpoint(p)
+    add_endpoint(p)
     verify = p.add_mutually_exclusive_group(required=True)
     verify.add_argument("--jwk", type=Path, metavar="PUBLIC.json", help="verify the signature with this JWK first")
     verify.add_argument("--skip-verification", action="store_true", help="do not check the signature")
@@ -77,12 +56,12 @@ def register(subparsers: Any) -> None:
         help="also connect: reachability, TLS trust, client key, and permission for --key-id",
     )
     p.add_argument("--key-id", metavar="K", help="with --connect: a key to check permission for")
-    _add_endpoint(p)
+    add_endpoint(p)
     p.set_defaults(func=cmd_credentials_check)
 
     p = sub.add_parser("export-guest-bundle", help="write the files CDH reads in the guest, under its names")
     p.add_argument("--credentials-dir", type=Path, metavar="D", help="take the files from this directory")
-    _add_explicit_files(p)
+    add_explicit_files(p)
     p.add_argument("--output-dir", type=Path, required=True, metavar="O", help="where to write (files mode 0600)")
     p.set_defaults(func=cmd_export_guest_bundle)
 
@@ -98,7 +77,7 @@ def register_seal_envelope(seal_subparsers: Any) -> None:
         "the command line) and print the sealed string alone on stdout.",
     )
     p.add_argument("source", nargs="?", metavar="-", help="read the plaintext from standard input (the default)")
-    p.add_argument("-f", "--file", type=Path, metavar="FILE", help="read the plaintext from FILE")
+    p.add_argument("-f", "--file", type=Path, metavar="FILE", help=f"read the plaintext from FILE ({_io.FILE_HELP})")
     p.add_argument("--provider", default="aliyun", choices=["aliyun"], help="the KMS provider (default aliyun)")
     p.add_argument("--key-id", required=True, metavar="K", help="key-…, alias/<name> or an alibabakms:// URI")
     add_credential_arguments(p)
@@ -106,33 +85,14 @@ def register_seal_envelope(seal_subparsers: Any) -> None:
     p.set_defaults(func=cmd_seal_envelope)
 
 
-def load_credentials(args: argparse.Namespace) -> Any:
-    """The credentials from --credentials-dir or from the explicit-files options (exactly one form)."""
-    from sealtui.core import credentials as cr
-    from sealtui.core.errors import UsageError
-
-    client_key, password, ca = (getattr(args, n, None) for n in ("client_key_file", "password_file", "cert_path"))
-    explicit = [client_key, password, ca]
-    instance = getattr(args, "kms_instance_id", None)
-    if getattr(args, "credentials_dir", None) is not None:
-        if any(x is not None for x in [*explicit, instance]):
-            raise UsageError(
-                "give either --credentials-dir or the --client-key-file/--password-file/--cert-path options, not both"
-            )
-        return cr.find_credentials(args.credentials_dir)
-    if client_key is None or password is None or ca is None:
-        raise UsageError(
-            "no credentials", fix="give --credentials-dir D, or --client-key-file, --password-file and --cert-path"
-        )
-    return cr.load_credentials(client_key, password, ca, instance)
-
-
 def cmd_seal_envelope(args: argparse.Namespace) -> int:
     """`sealtui seal envelope`: print the sealed string alone on stdout."""
-    from sealtui.cli._signing import emit_sealed, load_signer
+    from sealtui.cli._signing import emit_sealed, signing_key
+    from sealtui.cli._target import kms_target
     from sealtui.core.errors import UsageError
     from sealtui.core.keyref import parse_key_ref
-    from sealtui.core.sealing import seal_value
+    from sealtui.service.sealing import seal_value
+    from sealtui.service.signing import signer_for
 
     if args.source not in (None, "-"):
         raise UsageError(
@@ -141,65 +101,35 @@ def cmd_seal_envelope(args: argparse.Namespace) -> int:
         )
     if args.source == "-" and args.file is not None:
         raise UsageError("give either -f FILE or -, not both")
-    key = parse_key_ref(args.key_id)
-    signer = load_signer(args)  # before any KMS call: a bad signing key should cost nothing
-    creds = load_credentials(args)
+    parse_key_ref(args.key_id)
+    target = kms_target(args, args.key_id)
+    key = signing_key(args)
+    signer_for(key, target)  # before any KMS call: a bad signing key should cost nothing
     plaintext = _io.read_bytes_input(args.file)
-    from sealtui.providers.aliyun import AliyunKms
-
-    kms = AliyunKms(creds, key, endpoint=args.endpoint)
-    emit_sealed(seal_value(plaintext, kms, signer).sealed, args)
+    emit_sealed(seal_value(target, key, plaintext).sealed, args)
     return _io.EXIT_OK
-
-
-def _credentials_for_payload(directory: Path, settings: dict[str, Any]) -> Any:
-    """Prefer the client key the secret names; another client key of the instance may be allowed too."""
-    from sealtui.core import credentials as cr
-
-    cid = settings.get("client_key_id")
-    named = [f for f in cr.discover_credentials(directory) if f.role == "client_key" and f.name_id == cid]
-    if cid and named:
-        return cr.find_credentials(directory, cid)
-    creds = cr.find_credentials(directory)
-    if cid and creds.client_key.key_id != cid:
-        _io.note(f"note: the secret names client key {cid}; using {creds.client_key.key_id} from {directory}")
-    return creds
 
 
 def cmd_unseal(args: argparse.Namespace) -> int:
     """`sealtui unseal`: verify (or skip), unwrap through the KMS, decrypt, write where asked."""
     from sealtui.core.errors import UsageError
-    from sealtui.core.models import EnvelopePayload, VaultPayload
+    from sealtui.service.kms import CredentialSource
+    from sealtui.service.unsealing import unseal
 
     to_stdout = args.stdout or args.output == "-"
     if args.stdout and args.output not in (None, "-"):
         raise UsageError("give either -o OUT or --stdout, not both")
     if not to_stdout and not args.output:
         raise UsageError("say where the plaintext goes", fix="give -o FILE (mode 0600) or --stdout")
-    from sealtui.core.sealing import unseal_text
-    from sealtui.providers import require_provider
-
-    def wrapper_for(payload: EnvelopePayload | VaultPayload) -> Any:
-        require_provider(payload.provider)
-        from sealtui.providers.aliyun import AliyunKms
-
-        creds = _credentials_for_payload(args.credentials_dir, dict(payload.provider_settings or {}))
-        return AliyunKms(creds, endpoint=args.endpoint)
-
-    result = unseal_text(_io.read_input_text(args, "a sealed secret"), wrapper_for, jwk=args.jwk,
-                         skip_verification=args.skip_verification)
-    if result.stripped_whitespace:
-        _io.note("note: ignored whitespace around the sealed string (CDH with verification would reject it)")
-    if result.verified:
-        _io.note(f"signature verified with {args.jwk} (kid {result.secret.kid!r})")
-    else:
-        _io.note("warning: the signature was NOT verified (--skip-verification)")
-    plaintext = result.plaintext
+    result = unseal(_io.read_input_text(args, "a sealed secret"), CredentialSource(directory=args.credentials_dir),
+                    endpoint=args.endpoint, jwk=args.jwk, skip_verification=args.skip_verification)
+    for n in result.notes:
+        _io.note(str(n))
     if to_stdout:
-        sys.stdout.buffer.write(plaintext)
+        sys.stdout.buffer.write(result.plaintext)
         sys.stdout.flush()
     else:
-        _io.write_private_file(Path(args.output), plaintext)
+        _io.write_private_file(Path(args.output), result.plaintext)
         _io.note(f"plaintext written to {args.output} (mode 0600)")
     return _io.EXIT_OK
 
@@ -217,18 +147,16 @@ def cmd_credentials_check(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from sealtui.core.credential_check import check_credentials
-    from sealtui.core.credentials import find_credentials
     from sealtui.core.errors import SealtuiError
+    from sealtui.service.kms import CredentialSource, KmsTarget, connect
 
     report = check_credentials(args.directory)
     out: dict[str, Any] = report.to_dict()
     code = _io.EXIT_INVALID if report.has_errors else _io.EXIT_OK
     if args.connect and not report.has_errors:
-        from sealtui.providers.aliyun import AliyunKms
-
         try:
-            kms = AliyunKms(find_credentials(args.directory), args.key_id, endpoint=args.endpoint)
-            conn = kms.check_connection()
+            conn = connect(KmsTarget(CredentialSource(directory=args.directory), args.endpoint,
+                                     args.key_id)).check_connection()
             out["connection"] = {"endpoint": conn.endpoint, "ok": conn.ok, "steps": [asdict(s) for s in conn.steps]}
             code = _io.EXIT_OK if conn.ok else _io.EXIT_PROVIDER
         except SealtuiError as e:  # e.g. several client keys: say so in the report rather than abort it
@@ -250,8 +178,9 @@ def cmd_credentials_check(args: argparse.Namespace) -> int:
 def cmd_export_guest_bundle(args: argparse.Namespace) -> int:
     """`sealtui credentials export-guest-bundle`: print the paths written, one per line."""
     from sealtui.core.credential_check import export_guest_bundle
+    from sealtui.service.kms import load_credentials
 
-    creds = load_credentials(args)
+    creds = load_credentials(credential_source(args))
     assert creds.client_key.source_path is not None and creds.password_file is not None
     written = export_guest_bundle(
         args.output_dir,

@@ -17,7 +17,8 @@ def register(subparsers: Any) -> None:
         description="Find every sealed value in manifests (Secret data/stringData, env values, any string "
         "starting with sealed.) and report its form, verdicts and findings. Exits 3 when any value would be "
         "rejected by the chosen consumer, 4 when a signature fails: usable as a CI gate or pre-commit hook.")
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or directories")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                   help="files or directories (regular files of at most 64 MiB; FIFOs and devices are skipped)")
     p.add_argument("--jwk", type=Path, metavar="PUBLIC.json", help="verify every signature with this key")
     p.add_argument("--kid-map", type=Path, metavar="FILE", help="YAML/JSON map of kid to public JWK file")
     p.add_argument("--consumer", default="cdh",
@@ -38,7 +39,8 @@ def register(subparsers: Any) -> None:
         description="Re-sign without decrypting anything: converts fake-jws, fake-jws-padded, legacy-base64, "
         "bare-json and whitespace-damaged values; refuses when the payload itself is invalid.")
     _io.add_input_arguments(p, "the sealed value")
-    p.add_argument("--manifest", type=Path, metavar="FILE", help="re-sign every sealed value in a manifest file")
+    p.add_argument("--manifest", type=Path, metavar="FILE",
+                   help=f"re-sign every sealed value in a manifest file ({_io.FILE_HELP})")
     p.add_argument("-o", "--output", type=Path, metavar="OUT",
                    help="with --manifest: write the result here (new file, never overwritten; default stdout)")
     add_signing_arguments(p)
@@ -46,12 +48,10 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from sealtui.core.jws import load_jwk
-    from sealtui.core.scan import load_kid_map, scan, scan_result_json
+    from sealtui.core.scan import scan_result_json
+    from sealtui.service.review import scan_manifests
 
-    jwk = load_jwk(args.jwk) if args.jwk else None
-    kid_map = load_kid_map(args.kid_map) if args.kid_map else None
-    result = scan(args.paths, jwk, kid_map)
+    result = scan_manifests(args.paths, args.jwk, args.kid_map)
     if args.json:
         sys.stdout.write(scan_result_json(result, args.consumer) + "\n")
     else:
@@ -83,16 +83,16 @@ def render_scan(result: Any, consumer: str) -> str:
 def _text_arg(value: str) -> str:
     p = Path(value)
     if not value.lstrip().lower().startswith(("sealed.", "{")) and p.exists():
-        return _io.read_text_file(p, "a sealed value or manifest")
+        return _io.read_text(p, "a sealed value or manifest")
     return value
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from sealtui.core.diff import diff_manifests, diff_values, looks_like_manifests
+    from sealtui.service.review import compare
 
-    a, b = _text_arg(args.a), _text_arg(args.b)
-    if looks_like_manifests(a, b):
-        entries = diff_manifests(a, b)
+    comparison = compare(_text_arg(args.a), _text_arg(args.b))
+    if comparison.entries is not None:
+        entries = comparison.entries
         if args.json:
             _io.print_json([{"key": e.key, "status": e.status,
                              "fields": [{"field": r.field, "a": r.a, "b": r.b} for r in e.rows
@@ -103,8 +103,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
                 for r in e.rows:
                     if args.all or not r.same:
                         sys.stdout.write(f"           {r.field}: {r.a!r} -> {r.b!r}\n")
-        return _io.EXIT_OK if all(e.status == "same" for e in entries) else 1
-    rows = diff_values(a, b)
+        return _io.EXIT_OK if comparison.same else 1
+    rows = comparison.rows or []
     if args.json:
         _io.print_json([{"field": r.field, "a": r.a, "b": r.b, "same": r.same} for r in rows])
     else:
@@ -113,7 +113,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             if args.all or not r.same:
                 mark = " " if r.same else "≠"
                 sys.stdout.write(f"{mark} {r.field:<{width}}  {r.a!r:<40}  {r.b!r}\n")
-    return _io.EXIT_OK if all(r.same for r in rows) else 1
+    return _io.EXIT_OK if comparison.same else 1
 
 
 def cmd_resign(args: argparse.Namespace) -> int:
@@ -121,7 +121,7 @@ def cmd_resign(args: argparse.Namespace) -> int:
 
     signer = load_signer(args)
     if args.manifest:
-        text = _io.read_text_file(args.manifest, "a manifest")
+        text = _io.read_text(args.manifest, "the manifest")
         new_text, done = resign_manifest(text, signer)
         for where, r in done:
             _io.note(f"{where}: " + "; ".join(r.changes))

@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
 from sealtui.core.errors import CredentialError, UsageError
+from sealtui.core.files import read_bytes
 from sealtui.core.pkcs12 import Pkcs12Crash, load_pkcs12
 
 __all__ = [
@@ -153,14 +154,8 @@ def discover_credentials(directory: Path) -> list[CredentialFile]:
 
 
 def read_file_bytes(path: Path, what: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise CredentialError(f"{path}: no such file", fix=f"check the path of the {what}") from None
-    except IsADirectoryError:
-        raise CredentialError(f"{path} is a directory", fix=f"give the {what} file") from None
-    except OSError as e:
-        raise CredentialError(f"{path}: {e.strerror}", fix="check the file's permissions") from None
+    """The bytes of a credential file, through the one reader of user files (`core.files.read_bytes`)."""
+    return read_bytes(path, f"the {what}", error=CredentialError)
 
 
 def read_password_file(path: Path) -> PasswordFile:
@@ -379,7 +374,7 @@ def load_credentials(
     if not instance:
         raise UsageError(
             f"cannot tell the KMS instance id from {ca_file.name} or the client key",
-            fix="give --kms-instance-id, or name the CA file PrivateKmsCA_<kms_instance_id>.pem",
+            fix="give the instance id, or name the CA file PrivateKmsCA_<kms_instance_id>.pem",
         )
     return AliyunCredentials(client_key, ca_file, instance, password_file)
 

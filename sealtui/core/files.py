@@ -1,13 +1,95 @@
-"""Writing files the way sealtui promises: new files only, all or nothing, plaintext with mode 0600."""
+"""Reading and writing user files the way sealtui promises.
+
+Reading: one reader for every file a user names (`read_bytes`, `read_text`). It takes regular files (or standard
+input, `-`) only, refuses a FIFO, a device or a socket at once (`/dev/zero` would never end), stops at
+`MAX_FILE_BYTES`, and turns every failure into an `InvalidInputError` that names the file and the fix.
+
+Writing: new files only, all or nothing, plaintext with mode 0600.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
+import sys
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 from sealtui.core.errors import InvalidInputError
+
+__all__ = ["MAX_FILE_BYTES", "MAX_FILE_TEXT", "read_bytes", "read_text", "write_new_file", "write_private_file"]
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""The largest file sealtui reads: far above the 1 MiB a Kubernetes Secret can hold, far below what would
+exhaust memory."""
+
+MAX_FILE_TEXT = "64 MiB"
+"""`MAX_FILE_BYTES` as said in help texts and messages."""
+
+STDIN = "-"
+"""The path that means standard input."""
+
+_NOT_REGULAR = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                (stat.S_ISSOCK, "a socket"))
+
+
+def read_bytes(path: str | os.PathLike[str], what: str, *,
+               error: type[InvalidInputError] = InvalidInputError) -> bytes:
+    """The bytes of the regular file `path` (`-`: standard input), at most `MAX_FILE_BYTES`.
+
+    `what` names the file's role for the fix ("the public JWK"); `error` is the class raised (a subclass of
+    `InvalidInputError`, e.g. `CredentialError`), always with a message naming the file and a fix.
+    """
+    if str(path) == STDIN:
+        return _read_limited(sys.stdin.buffer, "standard input", what, error)
+    p = Path(path).expanduser()
+    try:
+        _check_regular(p, os.stat(p).st_mode, what, error)
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK)  # O_NONBLOCK: a FIFO put there meanwhile must not block
+    except FileNotFoundError:
+        raise error(f"{p}: no such file", fix=f"check the path of {what}") from None
+    except PermissionError:
+        raise error(f"{p}: permission denied", fix="check the file's permissions") from None
+    except OSError as e:
+        raise error(f"{p}: {e.strerror}", fix=f"check the path of {what}") from None
+    try:
+        _check_regular(p, os.fstat(fd).st_mode, what, error)
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return _read_limited(f, str(p), what, error)
+    except OSError as e:
+        raise error(f"{p}: {e.strerror}", fix=f"check the path of {what}") from None
+    finally:
+        os.close(fd)
+
+
+def _check_regular(p: Path, mode: int, what: str, error: type[InvalidInputError]) -> None:
+    if stat.S_ISDIR(mode):
+        raise error(f"{p} is a directory", fix=f"give the file that holds {what}")
+    for test, kind in _NOT_REGULAR:
+        if test(mode):
+            raise error(f"{p} is {kind}, not a regular file", fix=f"give the file that holds {what}")
+
+
+def read_text(path: str | os.PathLike[str], what: str, *,
+              error: type[InvalidInputError] = InvalidInputError) -> str:
+    """The UTF-8 text of the regular file `path` (`-`: standard input); see `read_bytes`."""
+    data = read_bytes(path, what, error=error)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        name = "standard input" if str(path) == STDIN else str(Path(path).expanduser())
+        raise error(f"{name} is not UTF-8 text (byte {e.start})", fix=f"give the file that holds {what}") from None
+
+
+def _read_limited(f: BinaryIO, name: str, what: str, error: type[InvalidInputError]) -> bytes:
+    data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise error(f"{name} is larger than {MAX_FILE_TEXT}",
+                    fix=f"give the file that holds {what} (a Kubernetes Secret holds at most 1 MiB)")
+    return data
 
 
 def write_new_file(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644) -> Path:

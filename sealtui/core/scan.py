@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sealtui.core.errors import InvalidInputError
+from sealtui.core.files import read_text
 from sealtui.core.jws import Jwk, load_jwk
 from sealtui.core.lint import inspect
 from sealtui.core.report import InspectionReport
@@ -74,13 +75,14 @@ class ScanResult:
 
 
 def iter_manifest_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """The manifest files under `paths` (files given explicitly are taken whatever their suffix)."""
+    """The manifest files under `paths` (files given explicitly are taken whatever their suffix). Walking a
+    directory skips what is not a regular file (a FIFO, a device, a socket): reading it could block forever."""
     for p in map(Path, paths):
         if p.is_dir():
             for root, dirs, files in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
-                    if name.endswith(MANIFEST_SUFFIXES):
+                    if name.endswith(MANIFEST_SUFFIXES) and (Path(root) / name).is_file():
                         yield Path(root) / name
         elif p.exists():
             yield p
@@ -91,10 +93,7 @@ def iter_manifest_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Pat
 def load_kid_map(path: str | os.PathLike[str]) -> dict[str, Jwk]:
     """A JSON or YAML mapping `kid → public JWK file` (relative paths are relative to the map file)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise InvalidInputError(f"{p}: cannot read the kid map ({e.strerror})") from None
+    text = read_text(p, "the kid map")
     import yaml
 
     try:
@@ -115,9 +114,9 @@ def scan(paths: Iterable[str | os.PathLike[str]], jwk: Jwk | None = None,
     for path in iter_manifest_files(paths):
         result.files += 1
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            result.errors.append(ScanError(str(path), f"cannot read it: {e}"))
+            text = read_text(path, "the manifest")
+        except InvalidInputError as e:
+            result.errors.append(ScanError(str(path), e.message))
             continue
         try:
             found = list(scan_text(text, str(path)))

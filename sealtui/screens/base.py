@@ -9,10 +9,14 @@ the message and its fix until the next action.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -21,10 +25,46 @@ from textual.worker import Worker, WorkerState
 from sealtui.widgets.frame import BusyBar, ErrorLine, NavBar, SessionBar
 
 if TYPE_CHECKING:
-    from sealtui.app import SealtuiApp
+    from sealtui.core.credentials import AliyunCredentials
+    from sealtui.service.kms import CredentialSource
+    from sealtui.service.settings import Settings
     from sealtui.session import Session
 
-__all__ = ["PaletteCommand", "SealtuiScreen", "no_blink"]
+__all__ = ["AppApi", "PaletteCommand", "ScreenMessage", "SealtuiScreen", "no_blink"]
+
+
+class AppApi(Protocol):
+    """What screens use of the app (`sealtui.app.SealtuiApp`), so that nothing imports the app back."""
+
+    session: Session
+    cursor_blink: bool
+
+    def session_changed(self) -> None: ...
+
+    def copy_text(self, text: str, *, secret: bool = False, what: str = "text") -> None: ...
+
+    def start_sandbox(self) -> object: ...
+
+    def use_credentials(self, source: CredentialSource, creds: AliyunCredentials, endpoint: str | None,
+                        settings: Settings | None = None) -> None: ...
+
+    def save_settings(self, settings: Settings) -> Settings: ...
+
+    async def open_in_inspect(self, text: str, *, source: str | None = None, jwk: str | None = None) -> None: ...
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None: ...
+
+
+@dataclass
+class ScreenMessage(Message):
+    """A message a screen's worker posts to the screen; its `control` is the screen, so handlers can filter
+    with `@on(Message, "#id")`."""
+
+    screen: Screen[Any]
+
+    @property
+    def control(self) -> Screen[Any]:
+        return self.screen
 
 BUSY_BAR_DELAY = 0.25
 """Seconds of work before the busy bar (with its cancel hint) appears."""
@@ -55,8 +95,8 @@ class SealtuiScreen(Screen[None]):
     """True while one of this screen's workers runs."""
 
     @property
-    def sealtui(self) -> SealtuiApp:
-        return cast("SealtuiApp", self.app)
+    def sealtui(self) -> AppApi:
+        return cast("AppApi", self.app)
 
     @property
     def session(self) -> Session:
@@ -133,6 +173,17 @@ class SealtuiScreen(Screen[None]):
         cancelled = self.workers.cancel_node(self)
         if cancelled:
             self.notify("cancelled", markup=False)
+
+    # --- files -------------------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="saving")
+    def save_file(self, path: Path, data: bytes, *, private: bool = False) -> None:
+        """Write `data` to the new file `path` (never overwrites; `private`: mode 0600, for plaintext)."""
+        from sealtui.core.files import write_new_file
+
+        write_new_file(path, data, mode=0o600 if private else 0o644)
+        note = " (mode 0600)" if private else ""
+        self.app.call_from_thread(self.notify, f"saved to {path}{note}", markup=False)
 
     # --- errors -------------------------------------------------------------------------------------------
 

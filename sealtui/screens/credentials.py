@@ -12,15 +12,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Static
 from textual.worker import get_current_worker
 
-from sealtui.screens.base import PaletteCommand, SealtuiScreen
+from sealtui.screens.base import PaletteCommand, ScreenMessage, SealtuiScreen
 from sealtui.widgets.frame import status_text
 
 if TYPE_CHECKING:
     from sealtui.core.credential_check import CheckReport
+    from sealtui.core.credentials import AliyunCredentials
+    from sealtui.service.kms import CredentialSource
+    from sealtui.service.settings import Settings
 
 __all__ = ["CredentialsScreen"]
 
@@ -43,38 +45,25 @@ class CredentialsScreen(SealtuiScreen):
     ]
 
     @dataclass
-    class Checked(Message):
+    class Checked(ScreenMessage):
         """A credential check finished."""
 
-        screen: CredentialsScreen
         report: CheckReport
 
-        @property
-        def control(self) -> CredentialsScreen:
-            return self.screen
+    @dataclass
+    class Used(ScreenMessage):
+        """The credentials were loaded, to be used from now on."""
+
+        source: CredentialSource
+        credentials: AliyunCredentials
+        settings: Settings
 
     @dataclass
-    class Used(Message):
-        """The credentials are now in use."""
-
-        screen: CredentialsScreen
-        summary: str
-
-        @property
-        def control(self) -> CredentialsScreen:
-            return self.screen
-
-    @dataclass
-    class SandboxDescribed(Message):
+    class SandboxDescribed(ScreenMessage):
         """What the local KMS instance is doing."""
 
-        screen: CredentialsScreen
         info: Text
         running: bool
-
-        @property
-        def control(self) -> CredentialsScreen:
-            return self.screen
 
     def __init__(self) -> None:
         super().__init__()
@@ -194,15 +183,17 @@ class CredentialsScreen(SealtuiScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sandbox-info", description="local KMS")
     def _describe_sandbox(self) -> None:
+        from sealtui.service.local_kms import instance_exists
+
         s = self.session
         info = Text()
-        running = s.sandbox_status is not None
-        if s.sandbox_status is not None:
-            st = s.sandbox_status
+        running = s.local is not None
+        if s.local is not None:
+            st = s.local.status
             info.append("running ", style="bold green")
-            info.append(f"instance {st.kms_instance_id} at {s.endpoint if s.sandbox is not None else st.endpoint}")
+            info.append(f"instance {st.kms_instance_id} at {s.local.endpoint}")
             info.append(f"\nstate in {st.root_dir}; credentials in {st.credentials_dir}", style="dim")
-        elif s.sandbox_exists():
+        elif instance_exists(s.sandbox_root):
             info.append(f"an instance exists in {s.sandbox_root} (not running here): ^n starts it")
         else:
             info.append(f"none yet: ^n creates one in {s.sandbox_root}")
@@ -214,22 +205,38 @@ class CredentialsScreen(SealtuiScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="checking the credential files")
     def _check_dir(self, directory: Path) -> None:
-        report = self.session.check_directory(directory)
+        from sealtui.core.credential_check import check_credentials
+
+        report = check_credentials(directory.expanduser())
         if not get_current_worker().is_cancelled:
             self.post_message(self.Checked(self, report))
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="checking the credential files")
     def _check_files(self, ck: Path, pw: Path, ca: Path) -> None:
-        report = self.session.check_files(ck, pw, ca)
+        from sealtui.core.credential_check import check_files
+
+        report = check_files(ck.expanduser(), pw.expanduser(), ca.expanduser())
         if not get_current_worker().is_cancelled:
             self.post_message(self.Checked(self, report))
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="loading the credentials")
     def _use(self, directory: Path | None, files: tuple[Path, Path, Path] | None) -> None:
-        creds = self.session.use_credentials(directory, files=files)
+        from dataclasses import replace
+
+        from sealtui.service.kms import CredentialSource, load_credentials
+
+        if files is not None:
+            ck, pw, ca = files
+            source = CredentialSource(client_key_file=ck, password_file=pw, ca_file=ca)
+        else:
+            source = CredentialSource(directory=directory.expanduser() if directory is not None else None)
+        creds = load_credentials(source)
+        settings = self.session.settings
+        if source.directory is not None:  # remembered for the next run (explicit files are not)
+            settings = self.sealtui.save_settings(replace(settings, credentials_dir=source.directory, endpoint=None,
+                                                          sandbox=False))
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Used(self, f"using client key {creds.client_key.key_id} of "
-                                              f"{creds.kms_instance_id}"))
+            self.post_message(self.Used(self, source, creds, settings))
 
     # --- results ------------------------------------------------------------------------------------------
 
@@ -254,6 +261,7 @@ class CredentialsScreen(SealtuiScreen):
 
     @on(Used)
     def _used(self, message: Used) -> None:
+        creds = message.credentials
+        self.sealtui.use_credentials(message.source, creds, None, message.settings)
         self._shown_dir = self.session.credentials_dir
-        self.notify(message.summary, markup=False)
-        self.sealtui.session_changed()
+        self.notify(f"using client key {creds.client_key.key_id} of {creds.kms_instance_id}", markup=False)

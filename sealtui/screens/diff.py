@@ -12,10 +12,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Button, Checkbox, DataTable, Label, Static, TextArea
 
-from sealtui.screens.base import PaletteCommand, SealtuiScreen
+from sealtui.screens.base import PaletteCommand, ScreenMessage, SealtuiScreen
 
 if TYPE_CHECKING:
     from sealtui.core.diff import DiffRow, ManifestDiff
@@ -44,28 +43,18 @@ class DiffScreen(SealtuiScreen):
     ]
 
     @dataclass
-    class Compared(Message):
+    class Compared(ScreenMessage):
         """The comparison is ready: `rows` for two values, `entries` for two manifests."""
 
-        screen: DiffScreen
         rows: list[DiffRow] | None
         entries: list[ManifestDiff] | None
 
-        @property
-        def control(self) -> DiffScreen:
-            return self.screen
-
     @dataclass
-    class Loaded(Message):
+    class Loaded(ScreenMessage):
         """A file was read into one side."""
 
-        screen: DiffScreen
         side: str
         text: str
-
-        @property
-        def control(self) -> DiffScreen:
-            return self.screen
 
     def __init__(self) -> None:
         super().__init__()
@@ -126,25 +115,16 @@ class DiffScreen(SealtuiScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="comparing")
     def _compare(self, a: str, b: str) -> None:
-        from sealtui.core.diff import diff_manifests, diff_values, looks_like_manifests
-        from sealtui.core.errors import InvalidInputError
+        from sealtui.service.review import compare
 
-        if not a.strip() or not b.strip():
-            raise InvalidInputError("give both A and B", fix="paste a sealed value or a manifest on each side")
-        if looks_like_manifests(a, b):
-            self.post_message(self.Compared(self, None, diff_manifests(a, b)))
-        else:
-            # Not stripped: whitespace around a value is one of the things compared (CDH cares).
-            self.post_message(self.Compared(self, diff_values(a, b), None))
+        comparison = compare(a, b)
+        self.post_message(self.Compared(self, comparison.rows, comparison.entries))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="file", description="loading")
     def _load(self, side: str, path: Path) -> None:
-        from sealtui.core.errors import InvalidInputError
+        from sealtui.core.files import read_text
 
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InvalidInputError(f"{path}: cannot read it as text ({e})") from None
+        text = read_text(path, "a sealed value or manifest")
         self.post_message(self.Loaded(self, side, text))
 
     # --- results ------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from sealtui.nav import APP_BINDINGS, NAV
+
 __all__ = ["HelpScreen"]
 
 
@@ -54,14 +56,12 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def __init__(self, under: Screen[Any]) -> None:
-        from sealtui.app import SealtuiApp
-
         super().__init__()
         self.under = under
         self.screen_bindings = _class_bindings(type(under)) if type(under).__name__ != "Screen" else []
         """The keys of the screen underneath."""
         self.app_bindings = [
-            *[b for b in SealtuiApp.BINDINGS if isinstance(b, Binding)],
+            *[b for b in APP_BINDINGS if isinstance(b, Binding)],
             Binding("ctrl+p", "command_palette", "Commands", tooltip="Search every command (go:, seal:, copy:…)"),
             Binding("ctrl+q", "quit", "Quit", tooltip="Quit sealtui (stops the local KMS it started)"),
             Binding("tab", "focus_next", "Next field", tooltip="Move between fields (shift+tab: back)"),
@@ -69,8 +69,6 @@ class HelpScreen(ModalScreen[None]):
         """The keys that work everywhere."""
 
     def compose(self) -> ComposeResult:
-        from sealtui.app import NAV
-
         with VerticalScroll():
             title = next((e.title for e in NAV if e.mode == getattr(self.under, "MODE", "")), "sealtui")
             intro = Text()

@@ -4,7 +4,6 @@ the canonical form with the session's signer (`core.resign`)."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -14,16 +13,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Static, TextArea
 from textual.worker import get_current_worker
 
-from sealtui.screens.base import PaletteCommand, SealtuiScreen
+from sealtui.screens.base import PaletteCommand, ScreenMessage, SealtuiScreen
 from sealtui.widgets.frame import status_text
 from sealtui.widgets.json_tree import JsonTree
 
 if TYPE_CHECKING:
-    from sealtui.core.report import InspectionReport
+    from sealtui.core.report import Fix, InspectionReport
     from sealtui.core.resign import Resigned
 
 __all__ = ["InspectScreen"]
@@ -41,6 +39,26 @@ def _displayable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return not any(ord(c) < 32 and c not in "\t\n\r" for c in text)
+
+
+TUI_ACTIONS: dict[str, str] = {
+    "verify-with-jwk": "give the public JWK above, then ctrl+r",
+    "resign": "ctrl+n re-signs it here",
+    "reseal": "F4 seals it again",
+    "strip-whitespace": "ctrl+n re-signs it without the whitespace",
+}
+"""A finding's fix action (`sealtui.core.report.ACTIONS`) → the key that does it in the UI; an action the UI
+has no key for (export-guest-bundle) is shown as the fix's text alone."""
+
+
+def _fix_text(fix: Fix | None) -> Text:
+    if fix is None:
+        return Text("")
+    text = Text(_clip(fix.text))
+    key = TUI_ACTIONS.get(fix.action or "")
+    if key:
+        text.append(f" ({key})", style="bold")
+    return text
 
 
 def _clip(text: str, limit: int = CELL_LIMIT) -> str:
@@ -70,39 +88,23 @@ class InspectScreen(SealtuiScreen):
     ]
 
     @dataclass
-    class Inspected(Message):
+    class Inspected(ScreenMessage):
         """The report is ready."""
 
-        screen: InspectScreen
         report: InspectionReport
-        started: float
-
-        @property
-        def control(self) -> InspectScreen:
-            return self.screen
 
     @dataclass
-    class Loaded(Message):
+    class Loaded(ScreenMessage):
         """A file was read."""
 
-        screen: InspectScreen
         path: Path
         text: str
 
-        @property
-        def control(self) -> InspectScreen:
-            return self.screen
-
     @dataclass
-    class ResignDone(Message):
+    class ResignDone(ScreenMessage):
         """The string was re-signed."""
 
-        screen: InspectScreen
         result: Resigned
-
-        @property
-        def control(self) -> InspectScreen:
-            return self.screen
 
     def __init__(self) -> None:
         super().__init__()
@@ -110,8 +112,6 @@ class InspectScreen(SealtuiScreen):
         """The last re-signing result (tests read it)."""
         self.report: InspectionReport | None = None
         """The report shown (tests read it)."""
-        self.paint_seconds: float | None = None
-        """Seconds from the inspect action to the first paint of the tree (the benchmark reads it)."""
         self._loaded: str | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -194,7 +194,7 @@ class InspectScreen(SealtuiScreen):
         """Inspect the input (and verify it when a public JWK is given)."""
         self.clear_error()
         jwk = self.query_one("#jwk", Input).value.strip()
-        self._inspect(self.input_text(), jwk or None, time.perf_counter())
+        self._inspect(self.input_text(), jwk or None)
 
     def action_load(self) -> None:
         from sealtui.screens.dialogs import PathDialog, PathRequest
@@ -228,7 +228,7 @@ class InspectScreen(SealtuiScreen):
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self._save(path, text)
+                self.save_file(path, (text + "\n").encode("utf-8"))
 
         self.app.push_screen(PathDialog(PathRequest("Save the re-signed string as", Path.cwd(),
                                                     str(Path.cwd() / "resigned.sealed"), must_exist=False)), chosen)
@@ -239,35 +239,31 @@ class InspectScreen(SealtuiScreen):
     # --- workers ------------------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="inspecting")
-    def _inspect(self, text: str, jwk: str | None, started: float) -> None:
+    def _inspect(self, text: str, jwk: str | None) -> None:
         from sealtui.core.lint import inspect
 
         report = inspect(text, jwk)
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Inspected(self, report, started))
+            self.post_message(self.Inspected(self, report))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="resign", description="re-signing")
     def _resign(self, text: str) -> None:
+        from sealtui.core.errors import UsageError
         from sealtui.core.resign import resign
+        from sealtui.service.signing import signer_for
 
-        result = resign(text, self.session.signer())  # refuses, with the reason, an invalid payload
+        s = self.session
+        if s.signing is None:
+            raise UsageError("no signing key", fix="load, generate or choose one on the Seal screen (F4)")
+        signer = signer_for(s.signing, s.target, s.credentials)
+        result = resign(text, signer)  # refuses, with the reason, an invalid payload
         self.post_message(self.ResignDone(self, result))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="saving")
-    def _save(self, path: Path, text: str) -> None:
-        from sealtui.core.files import write_new_file
-
-        write_new_file(path, (text + "\n").encode("utf-8"))
-        self.app.call_from_thread(self.notify, f"saved to {path}", markup=False)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="file", description="loading")
     def _load(self, path: Path) -> None:
-        from sealtui.core.errors import InvalidInputError
+        from sealtui.core.files import read_text
 
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InvalidInputError(f"{path}: cannot read it as text ({e})") from None
+        text = read_text(path, "the text to inspect")
         self.post_message(self.Loaded(self, path, text))
 
     # --- results ------------------------------------------------------------------------------------------
@@ -324,9 +320,7 @@ class InspectScreen(SealtuiScreen):
             what = Text(f.code, style="bold")
             what.append(f": {_clip(f.message)}")
             what.append(f" (for {', '.join(f.consumers) or 'sealtui'})", style="dim")
-            findings.add_row(status_text(f.severity), what, Text(_clip(f.fix.text) if f.fix else ""), height=None)
+            findings.add_row(status_text(f.severity), what, _fix_text(f.fix), height=None)
         parts = {k: v for k, v in (("header", r.header), ("payload", r.payload)) if v is not None}
         tree = self.query_one("#tree", JsonTree)
         tree.show_document(parts, label=r.summary)
-        started = message.started
-        self.call_after_refresh(lambda: setattr(self, "paint_seconds", time.perf_counter() - started))

@@ -11,18 +11,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, OptionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from sealtui.screens.base import PaletteCommand, SealtuiScreen
+from sealtui.screens.base import PaletteCommand, ScreenMessage, SealtuiScreen
 from sealtui.widgets.frame import status_text
 
 if TYPE_CHECKING:
     from sealtui.providers.aliyun import ConnectionReport
     from sealtui.sandbox.models import KeyInfo
-    from sealtui.session import Instance
+    from sealtui.service.local_kms import Instance
+    from sealtui.service.settings import Settings
 
 __all__ = ["InstanceScreen"]
 
@@ -45,38 +45,30 @@ class InstanceScreen(SealtuiScreen):
     ]
 
     @dataclass
-    class Listed(Message):
+    class Listed(ScreenMessage):
         """Instances and the local KMS's keys were listed."""
 
-        screen: InstanceScreen
         instances: list[Instance]
         keys: list[KeyInfo]
 
-        @property
-        def control(self) -> InstanceScreen:
-            return self.screen
-
     @dataclass
-    class Checked(Message):
+    class Checked(ScreenMessage):
         """The connection check finished."""
 
-        screen: InstanceScreen
         report: ConnectionReport
 
-        @property
-        def control(self) -> InstanceScreen:
-            return self.screen
+    @dataclass
+    class KeySet(ScreenMessage):
+        """The key to seal with was checked (and remembered in `settings`)."""
+
+        key: str
+        settings: Settings
 
     @dataclass
-    class KeySet(Message):
-        """The key to seal with was set."""
+    class EndpointSet(ScreenMessage):
+        """The endpoint override was checked (None: the instance's own endpoint)."""
 
-        screen: InstanceScreen
-        key: str
-
-        @property
-        def control(self) -> InstanceScreen:
-            return self.screen
+        endpoint: str | None
 
     def __init__(self) -> None:
         super().__init__()
@@ -123,7 +115,7 @@ class InstanceScreen(SealtuiScreen):
             self.query_one("#endpoint", Input).value = s.endpoint
         recent = self.query_one("#recent", OptionList)
         recent.clear_options()
-        recent.add_options([Option(Text(k), id=f"recent-{i}") for i, k in enumerate(s.recent_keys)] or
+        recent.add_options([Option(Text(k), id=f"recent-{i}") for i, k in enumerate(s.settings.recent_keys)] or
                            [Option(Text("none yet", style="dim"), disabled=True)])
         self._list()
 
@@ -170,7 +162,7 @@ class InstanceScreen(SealtuiScreen):
     @on(DataTable.RowSelected, "#instances")
     def _instance(self, event: DataTable.RowSelected) -> None:
         source = str(event.row_key.value)
-        if source == "sandbox" and self.session.sandbox is None:
+        if source == "sandbox" and self.session.local is None:
             self.sealtui.start_sandbox()
         else:
             self.notify(f"{source} instance in use", markup=False)
@@ -179,27 +171,41 @@ class InstanceScreen(SealtuiScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="list", description="listing instances and keys")
     def _list(self) -> None:
-        instances, keys = self.session.instances(), self.session.sandbox_keys()
+        from sealtui.service.local_kms import instances, local_keys
+
+        s = self.session
+        found = instances(s.credentials, s.credentials_dir, s.endpoint, s.local, s.sandbox_root)
+        keys = local_keys(s.sandbox_root)
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Listed(self, instances, keys))
+            self.post_message(self.Listed(self, found, keys))
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="checking the connection")
     def _check(self, endpoint: str) -> None:
-        if endpoint != (self.session.endpoint or ""):
-            self.session.set_endpoint(endpoint)
-        report = self.session.check_connection()
+        from dataclasses import replace
+
+        from sealtui.service.kms import connect, endpoint_override
+
+        target = self.session.require_target()
+        if endpoint != (target.endpoint or ""):
+            target = replace(target, endpoint=endpoint_override(endpoint))
+            self.post_message(self.EndpointSet(self, target.endpoint))
+        report = connect(target, self.session.credentials).check_connection()
         if not get_current_worker().is_cancelled:
             self.post_message(self.Checked(self, report))
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="setting the key")
     def _set_key(self, key: str) -> None:
-        self.session.set_key(key)
-        self.post_message(self.KeySet(self, key))
+        from sealtui.core.keyref import parse_key_ref
+
+        parse_key_ref(key)
+        settings = self.sealtui.save_settings(self.session.settings.with_recent_key(key))
+        self.post_message(self.KeySet(self, key, settings))
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="setting the endpoint")
     def _endpoint(self, endpoint: str) -> None:
-        self.session.set_endpoint(endpoint)
-        self.post_message(self.KeySet(self, self.session.key or ""))
+        from sealtui.service.kms import endpoint_override
+
+        self.post_message(self.EndpointSet(self, endpoint_override(endpoint)))
 
     # --- results ------------------------------------------------------------------------------------------
 
@@ -232,4 +238,12 @@ class InstanceScreen(SealtuiScreen):
 
     @on(KeySet)
     def _key_set(self, message: KeySet) -> None:
+        self.session.key = message.key
+        self.session.settings = message.settings
         self.sealtui.session_changed()
+
+    @on(EndpointSet)
+    def _endpoint_set(self, message: EndpointSet) -> None:
+        self.session.endpoint = message.endpoint
+        self.sealtui.session_changed()
+

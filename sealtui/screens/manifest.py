@@ -12,10 +12,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import DataTable, Input, Label, RadioButton, RadioSet, TabbedContent, TabPane, TextArea
 
-from sealtui.screens.base import PaletteCommand, SealtuiScreen
+from sealtui.screens.base import PaletteCommand, ScreenMessage, SealtuiScreen
 
 __all__ = ["ManifestScreen"]
 
@@ -41,17 +40,12 @@ class ManifestScreen(SealtuiScreen):
     ]
 
     @dataclass
-    class Built(Message):
+    class Built(ScreenMessage):
         """The manifest was built (or could not be: `error`)."""
 
-        screen: ManifestScreen
         texts: dict[str, str]
         error: str | None = None
         fix: str | None = None
-
-        @property
-        def control(self) -> ManifestScreen:
-            return self.screen
 
     def __init__(self) -> None:
         super().__init__()
@@ -134,7 +128,7 @@ class ManifestScreen(SealtuiScreen):
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self._save(path, text)
+                self.save_file(path, text.encode("utf-8"))
 
         name = self.query_one("#secret-name", Input).value.strip() or "secret"
         default = str(Path.cwd() / f"{name}{TABS[tab][1]}")
@@ -150,20 +144,16 @@ class ManifestScreen(SealtuiScreen):
         if not self.session.sealed:
             self.post_message(self.Built(self, {}, "nothing sealed yet in this session", "seal a value first (F4)"))
             return
+        from sealtui.core.manifest import build_manifest
+
+        values = {v.name: v.sealed for v in self.session.sealed.values()}
         try:  # validation as you type: shown inline, not as an error notification
-            m = self.session.manifest(name, namespace, "data" if form == "data" else "stringData")
+            m = build_manifest(name, values, namespace or None, "data" if form == "data" else "stringData")
         except SealtuiError as e:
             self.post_message(self.Built(self, {}, e.message, e.fix))
             return
         self.post_message(self.Built(self, {"yaml": m.to_yaml(), "kubectl": m.kubectl_command() + "\n",
                                             "pod": m.pod_snippet()}))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="saving")
-    def _save(self, path: Path, text: str) -> None:
-        from sealtui.core.files import write_new_file
-
-        write_new_file(path, text.encode("utf-8"))
-        self.app.call_from_thread(self.notify, f"saved to {path}", markup=False)
 
     @on(Built)
     def _built(self, message: Built) -> None:

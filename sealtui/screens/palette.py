@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-if TYPE_CHECKING:
-    from sealtui.app import SealtuiApp
+from sealtui.nav import NAV
 
 __all__ = ["SealtuiCommands"]
 
@@ -18,9 +17,7 @@ class SealtuiCommands(Provider):
     """`go: …`, `help: keys`, `local KMS: …` and whatever the current screen offers (`seal: …`, `copy: …`)."""
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
-        from sealtui.app import NAV
-
-        app = cast("SealtuiApp", self.app)
+        app: Any = self.app  # the SealtuiApp: its action_go, action_help and start_sandbox
         out: list[tuple[str, str, Callable[[], object]]] = [
             (f"go: {e.title}", f"{e.description} ({e.key.upper()})", partial(app.action_go, e.mode)) for e in NAV
         ]

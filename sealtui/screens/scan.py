@@ -12,10 +12,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
-from sealtui.screens.base import PaletteCommand, SealtuiScreen
+from sealtui.screens.base import PaletteCommand, ScreenMessage, SealtuiScreen
 from sealtui.widgets.frame import status_text
 
 if TYPE_CHECKING:
@@ -48,15 +47,10 @@ class ScanScreen(SealtuiScreen):
     ]
 
     @dataclass
-    class Scanned(Message):
+    class Scanned(ScreenMessage):
         """The scan finished."""
 
-        screen: ScanScreen
         result: ScanResult
-
-        @property
-        def control(self) -> ScanScreen:
-            return self.screen
 
     def __init__(self) -> None:
         super().__init__()
@@ -149,15 +143,9 @@ class ScanScreen(SealtuiScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="scanning")
     def _scan(self, path: str, jwk: str, kid_map: str) -> None:
-        from sealtui.core.errors import InvalidInputError
-        from sealtui.core.jws import load_jwk
-        from sealtui.core.scan import load_kid_map, scan
+        from sealtui.service.review import scan_manifests
 
-        if not path:
-            raise InvalidInputError("no path to scan", fix="give a manifest file or a directory (ctrl+o)")
-        key = load_jwk(Path(jwk).expanduser()) if jwk else None
-        kids = load_kid_map(Path(kid_map).expanduser()) if kid_map else None
-        self.post_message(self.Scanned(self, scan([Path(path).expanduser()], key, kids)))
+        self.post_message(self.Scanned(self, scan_manifests([path], jwk or None, kid_map or None)))
 
     # --- results ------------------------------------------------------------------------------------------
 

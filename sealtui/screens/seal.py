@@ -13,7 +13,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import (
     Button,
     ContentSwitcher,
@@ -27,11 +26,12 @@ from textual.widgets import (
 )
 from textual.worker import get_current_worker
 
-from sealtui.screens.base import PaletteCommand, SealtuiScreen
-from sealtui.session import DEFAULT_KID
+from sealtui.screens.base import PaletteCommand, ScreenMessage, SealtuiScreen
+from sealtui.service.signing import DEFAULT_KID
 
 if TYPE_CHECKING:
-    from sealtui.session import SealedValue
+    from sealtui.service.sealing import SealedValue
+    from sealtui.service.signing import SigningKey
 
 __all__ = ["SealScreen"]
 
@@ -62,42 +62,23 @@ class SealScreen(SealtuiScreen):
     ]
 
     @dataclass
-    class Sealed(Message):
+    class Sealed(ScreenMessage):
         """Values were sealed (one, or every pair at once)."""
 
-        screen: SealScreen
         values: list[SealedValue]
 
-        @property
-        def control(self) -> SealScreen:
-            return self.screen
+    @dataclass
+    class SignerReady(ScreenMessage):
+        """A signing key is ready to use."""
+
+        key: SigningKey
 
     @dataclass
-    class SignerReady(Message):
-        """A signing key is loaded."""
-
-        screen: SealScreen
-        kid: str
-        public_path: Path | None
-        location: str | None
-        kms_key: str | None = None
-        """The KMS key reference when the key is held in the KMS."""
-
-        @property
-        def control(self) -> SealScreen:
-            return self.screen
-
-    @dataclass
-    class Progress(Message):
+    class Progress(ScreenMessage):
         """`done` of `total` values sealed (posted from the sealing threads)."""
 
-        screen: SealScreen
         done: int
         total: int
-
-        @property
-        def control(self) -> SealScreen:
-            return self.screen
 
     def __init__(self) -> None:
         super().__init__()
@@ -164,8 +145,10 @@ class SealScreen(SealtuiScreen):
         if s.signing_kid is None:
             hint.append("; no signing key yet: load or generate one (ctrl+g)", style="yellow")
         self.query_one("#seal-hint", Static).update(hint)
+        from sealtui.service.local_kms import suggested_signing_key
+
         kms_key = self.query_one("#kms-key", Input)
-        suggested = s.suggested_signing_key()
+        suggested = suggested_signing_key(s.using_local_kms)
         if suggested and not kms_key.value:
             kms_key.value = suggested
 
@@ -256,18 +239,18 @@ class SealScreen(SealtuiScreen):
         from sealtui.screens.dialogs import PathDialog, PathRequest
 
         self.clear_error()
-        kid = self.session.signing_kms_kid
-        if self.session.signing_kms_key is None or not kid:
+        key = self.session.signing
+        if key is None or key.kms_key is None:
             self.notify("no KMS signing key in use: ctrl+b first", severity="warning", markup=False)
             return
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self._export_public(path)
+                self._export_public(key, path)
 
         from sealtui.core.jws import key_file_stem
 
-        default = str(Path.cwd() / f"{key_file_stem(kid)}-public.json")
+        default = str(Path.cwd() / f"{key_file_stem(key.kid)}-public.json")
         self.app.push_screen(PathDialog(PathRequest("Save the public JWK as", Path.cwd(), default,
                                                     must_exist=False)), chosen)
 
@@ -287,7 +270,7 @@ class SealScreen(SealtuiScreen):
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self._save(path, self._export())
+                self.save_file(path, self._export().encode("utf-8"))
 
         default = f"{self.results[0].name}.sealed" if len(self.results) == 1 else "sealed.env"
         self.app.push_screen(PathDialog(PathRequest("Save the sealed strings as", Path.cwd(),
@@ -302,62 +285,64 @@ class SealScreen(SealtuiScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="sealing through the KMS")
     def _seal(self, kind: str, name: str, data: str) -> None:
-        from sealtui.core.errors import InvalidInputError
+        from sealtui.core.errors import InvalidInputError, UsageError
+        from sealtui.core.files import read_bytes, read_text
+        from sealtui.service.sealing import seal_value, seal_values
 
         worker = get_current_worker()
+        s = self.session
+        if kind == "file" and not data:
+            raise InvalidInputError("no plaintext file given", fix="type its path or press ctrl+o")
+        if kind == "one" and not data:
+            raise InvalidInputError("the value is empty", fix="type the value to seal")
+        target, signing = s.require_target(), s.signing
+        if signing is None:
+            raise UsageError("no signing key",
+                             fix="load a private JWK, generate one (ctrl+g) or use a KMS signing key (ctrl+b)")
         if kind in ("pairs", "env"):
             from sealtui.core.bulk import parse_env
 
-            text = _read_text(Path(data)) if kind == "env" else data
+            text = read_text(data, "the KEY=value (.env) file") if kind == "env" else data
             values = parse_env(text, data if kind == "env" else "KEY=value lines")
+
             def progress(done: int, total: int) -> None:  # called from the sealing threads
                 self.post_message(self.Progress(self, done, total))
 
             progress(0, len(values))
             # All or nothing: the session keeps no value when one fails (the error names its key).
-            sealed = self.session.seal_many(values, progress)
+            sealed = seal_values(target, signing, values, progress=progress, credentials=s.credentials)
         elif kind == "file":
-            if not data:
-                raise InvalidInputError("no plaintext file given", fix="type its path or press ctrl+o")
-            sealed = [self.session.seal_value(name, _read_file(Path(data)))]
+            sealed = [seal_value(target, signing, read_bytes(data, "the plaintext file"), name=name,
+                                 credentials=s.credentials)]
         else:
-            if not data:
-                raise InvalidInputError("the value is empty", fix="type the value to seal")
-            sealed = [self.session.seal_value(name, data.encode("utf-8"))]
+            sealed = [seal_value(target, signing, data.encode("utf-8"), name=name, credentials=s.credentials)]
         if not worker.is_cancelled:
             self.post_message(self.Sealed(self, sealed))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="signer", description="loading the signing key")
     def _signer(self, path: Path | None, kid: str | None) -> None:
-        public = None
+        from sealtui.service.signing import generate_signing_key, load_signing_jwk
+
         if path is not None:
-            self.session.load_signing_key(path)
+            key = load_signing_jwk(path)
         else:
-            public = self.session.generate_signing_key(kid or DEFAULT_KID)
-        jwk = self.session.signing_jwk
-        assert jwk is not None and jwk.kid
-        self.post_message(self.SignerReady(self, jwk.kid, public, self.session.provisioning_note()))
+            key = generate_signing_key(self.session.keys_dir, kid or DEFAULT_KID)
+        self.post_message(self.SignerReady(self, key))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="signer",
           description="checking the KMS signing key")
-    def _kms_signer(self, key: str, kid: str) -> None:
-        self.session.use_kms_signing_key(key, kid)
-        self.post_message(self.SignerReady(self, kid.strip(), None, self.session.provisioning_note(), key.strip()))
+    def _kms_signer(self, key_text: str, kid: str) -> None:
+        from sealtui.service.signing import kms_signing_key
+
+        key, _public = kms_signing_key(self.session.require_target(), key_text, kid, self.session.credentials)
+        self.post_message(self.SignerReady(self, key))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="exporting the public JWK")
-    def _export_public(self, path: Path) -> None:
+    def _export_public(self, key: SigningKey, path: Path) -> None:
+        from sealtui.service.signing import export_public_jwk
+
         s = self.session
-        written = s.export_signing_public_jwk(path)
-        assert s.signing_kms_kid is not None
-        self.post_message(self.SignerReady(self, s.signing_kms_kid, written, s.provisioning_note(),
-                                           s.signing_kms_key))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="saving")
-    def _save(self, path: Path, text: str) -> None:
-        from sealtui.core.files import write_new_file
-
-        write_new_file(path, text.encode("utf-8"))
-        self.app.call_from_thread(self.notify, f"saved to {path}", markup=False)
+        self.post_message(self.SignerReady(self, export_public_jwk(key, s.require_target(), path, s.credentials)))
 
     # --- results ------------------------------------------------------------------------------------------
 
@@ -367,7 +352,7 @@ class SealScreen(SealtuiScreen):
 
     @on(Sealed)
     def _sealed(self, message: Sealed) -> None:
-        self.session.remember(message.values)
+        self.session.sealed.update({v.name: v for v in message.values})
         self.results.extend(message.values)
         area = self.query_one("#results", TextArea)
         area.text = "\n\n".join(f"{v.name} (key {v.key_id}, kid {v.kid}):\n{v.sealed}" for v in self.results)
@@ -377,39 +362,19 @@ class SealScreen(SealtuiScreen):
 
     @on(SignerReady)
     def _signer_ready(self, message: SignerReady) -> None:
+        key = self.session.signing = message.key
         text = Text("signing as kid ", style="bold")
-        text.append(message.kid)
-        if message.kms_key:
+        text.append(key.kid)
+        if key.kms_key:
             text.append(" with KMS key ", style="bold")
-            text.append(message.kms_key)
+            text.append(key.kms_key)
             text.append(" (the private key never leaves the KMS)", style="dim")
-        if message.public_path is not None:
+        if key.public_path is not None:
             text.append("\npublic half: ", style="bold")
-            text.append(str(message.public_path))
-        if message.location:
+            text.append(str(key.public_path))
+        if key.provision:
             text.append("\nprovision it: ", style="bold")
-            text.append(message.location)
+            text.append(key.provision)
         self.query_one("#provision", Static).update(text)
         self.sealtui.session_changed()
 
-
-def _read_file(path: Path) -> bytes:
-    from sealtui.core.errors import InvalidInputError
-
-    try:
-        return Path(path).expanduser().read_bytes()
-    except FileNotFoundError:
-        raise InvalidInputError(f"{path}: no such file", fix="check the path of the plaintext file") from None
-    except IsADirectoryError:
-        raise InvalidInputError(f"{path} is a directory", fix="give a file") from None
-    except OSError as e:
-        raise InvalidInputError(f"{path}: {e.strerror}") from None
-
-
-def _read_text(path: Path) -> str:
-    from sealtui.core.errors import InvalidInputError
-
-    try:
-        return _read_file(path).decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInputError(f"{path} is not UTF-8 text", fix="give a KEY=value (.env) file") from None

@@ -6,19 +6,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 from textual.worker import get_current_worker
 
-from sealtui.screens.base import PaletteCommand, SealtuiScreen
+from sealtui.screens.base import PaletteCommand, ScreenMessage, SealtuiScreen
 from sealtui.widgets.secret_view import SecretView
+
+if TYPE_CHECKING:
+    from sealtui.service.unsealing import Unsealed as UnsealResult
 
 __all__ = ["UnsealScreen"]
 
@@ -42,26 +44,16 @@ class UnsealScreen(SealtuiScreen):
     ]
 
     @dataclass
-    class Unsealed(Message):
-        """The plaintext came back from the KMS."""
+    class Unsealed(ScreenMessage):
+        """The plaintext came back from the KMS, with its notes."""
 
-        screen: UnsealScreen
-        plaintext: bytes = field(repr=False)
-
-        @property
-        def control(self) -> UnsealScreen:
-            return self.screen
+        result: UnsealResult = field(repr=False)
 
     @dataclass
-    class Loaded(Message):
+    class Loaded(ScreenMessage):
         """A sealed string was read from a file."""
 
-        screen: UnsealScreen
         text: str
-
-        @property
-        def control(self) -> UnsealScreen:
-            return self.screen
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(classes="body"):
@@ -75,6 +67,7 @@ class UnsealScreen(SealtuiScreen):
                 yield Button("Unseal ^r", id="unseal", variant="primary")
                 yield Button("Open file ^o", id="load")
             yield Label("Plaintext", classes="section-title")
+            yield Static(id="notes")  # shown once something is unsealed
             yield SecretView(id="plain")
             with Horizontal(classes="form-row"):
                 yield Button("Reveal ^t", id="reveal")
@@ -92,6 +85,11 @@ class UnsealScreen(SealtuiScreen):
                 ("unseal: reveal or hide the plaintext", "Toggle the mask", self.action_reveal),
                 ("copy: plaintext", "Copy (cleared after the timeout)", self.action_copy)]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.result: UnsealResult | None = None
+        """The last unseal, with its notes (tests read it)."""
+
     @property
     def plaintext(self) -> bytes | None:
         return self.query_one("#plain", SecretView).data
@@ -103,6 +101,8 @@ class UnsealScreen(SealtuiScreen):
         """Verify (unless skipped) and unseal the string through the KMS."""
         self.clear_error()
         self.query_one("#plain", SecretView).set_data(None)
+        self.query_one("#notes", Static).display = False
+        self.result = None
         jwk = self.query_one("#jwk", Input).value.strip()
         skip = self.query_one("#skip", Checkbox).value
         self._unseal(self.query_one("#sealed", TextArea).text, Path(jwk) if jwk else None, skip)
@@ -148,7 +148,7 @@ class UnsealScreen(SealtuiScreen):
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self._save(path, data)
+                self.save_file(path, data, private=True)
 
         self.app.push_screen(PathDialog(PathRequest("Save the plaintext as (mode 0600, never overwrites)",
                                                     Path.cwd(), str(Path.cwd() / "plaintext"), must_exist=False)),
@@ -158,33 +158,34 @@ class UnsealScreen(SealtuiScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="unsealing through the KMS")
     def _unseal(self, text: str, jwk: Path | None, skip: bool) -> None:
-        plaintext = self.session.unseal(text, jwk, skip_verification=skip)
+        from sealtui.service.unsealing import unseal
+
+        target = self.session.require_target()
+        result = unseal(text, target.source, endpoint=target.endpoint, jwk=jwk, skip_verification=skip)
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Unsealed(self, plaintext))
+            self.post_message(self.Unsealed(self, result))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="file", description="loading")
     def _load(self, path: Path) -> None:
-        from sealtui.core.errors import InvalidInputError
+        from sealtui.core.files import read_text
 
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InvalidInputError(f"{path}: cannot read it as text ({e})") from None
+        text = read_text(path, "the sealed string")
         self.post_message(self.Loaded(self, text))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="file", description="saving")
-    def _save(self, path: Path, data: bytes) -> None:
-        from sealtui.core.files import write_private_file
-
-        write_private_file(path, data)
-        self.app.call_from_thread(self.notify, f"saved to {path} (mode 0600)", markup=False)
 
     # --- results ------------------------------------------------------------------------------------------
 
     @on(Unsealed)
     def _unsealed(self, message: Unsealed) -> None:
-        self.query_one("#plain", SecretView).set_data(message.plaintext)
-        self.notify(f"unsealed {len(message.plaintext):,} bytes (hidden: ctrl+t reveals)", markup=False)
+        result = self.result = message.result
+        notes = Text()
+        for note in result.notes:
+            notes.append("⚠ " if note.level == "warning" else "• ", style="bold yellow" if note.level == "warning"
+                         else "dim")
+            notes.append(note.text + "\n")
+        self.query_one("#notes", Static).update(notes)
+        self.query_one("#notes", Static).display = True
+        self.query_one("#plain", SecretView).set_data(result.plaintext)
+        self.notify(f"unsealed {len(result.plaintext):,} bytes (hidden: ctrl+t reveals)", markup=False)
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:

@@ -14,10 +14,25 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Label, LoadingIndicator, Static
 
+from sealtui.nav import NAV
+
 if TYPE_CHECKING:
     from sealtui.session import Session
 
-__all__ = ["BusyBar", "ErrorLine", "NavBar", "SessionBar", "StartScreen", "status_text"]
+__all__ = ["BusyBar", "ErrorLine", "NavBar", "SessionBar", "StartScreen", "status_text", "tui_wording"]
+
+_CLI_FLAGS = (("--endpoint host:port", "the endpoint (Instance & key, F3)"),
+              ("--endpoint", "the endpoint (Instance & key, F3)"), ("--signing-kid", "the kid"),
+              ("--output-dir", "the directory"), ("--jwk", "the public JWK"))
+"""CLI options that messages from the core and the providers name, and what they are called in the UI."""
+
+
+def tui_wording(text: str) -> str:
+    """`text` with the CLI options it names put as the UI calls them (the core speaks for both front ends,
+    and some of its fixes name the CLI's options)."""
+    for flag, words in _CLI_FLAGS:
+        text = text.replace(flag, words)
+    return text
 
 _STATUS_STYLE = {"ok": "bold green", "warning": "bold yellow", "error": "bold red", "skipped": "dim",
                  "accepted": "bold green", "rejected": "bold red", "needs-key": "bold yellow",
@@ -33,8 +48,6 @@ class NavBar(Static):
     """The screens and their keys, the current one highlighted."""
 
     def __init__(self, current: str) -> None:
-        from sealtui.app import NAV
-
         line = Text(" sealtui ", style="bold reverse")
         for entry in NAV:
             on = entry.mode == current
@@ -55,8 +68,7 @@ class SessionBar(Static):
         if creds is None:
             line.append("none: choose credentials (F2) or create the local KMS", style="yellow")
         else:
-            src = " (local)" if session.sandbox_status is not None and \
-                session.credentials_dir == session.sandbox_status.credentials_dir else ""
+            src = " (local)" if session.using_local_kms else ""
             line.append(f"{creds.kms_instance_id}{src}")
             if session.endpoint:
                 line.append(f" @ {session.endpoint}", style="dim")
@@ -86,10 +98,10 @@ class ErrorLine(Static):
 
     def show(self, message: str, fix: str | None = None) -> None:
         text = Text("✖ ", style="bold red")
-        text.append(message)
+        text.append(tui_wording(message))
         if fix:
             text.append("\n  fix: ", style="bold")
-            text.append(fix)
+            text.append(tui_wording(fix))
         self.update(text)
         self.add_class("-shown")
 

@@ -109,3 +109,52 @@ def test_kms_signing_key_must_be_ec(sandbox):
             *kms_args(sandbox))
     assert r.returncode == 5 and "Traceback" not in r.stderr.decode() and not r.stdout
     assert "must be an EC_P256 KMS key" in r.stderr.decode()
+
+
+@pytest.fixture
+def loopback_only(monkeypatch):
+    """Name resolution for loopback only: a test that would dial an outside address fails instead (and says
+    which). Returns the hosts asked for."""
+    import socket
+
+    asked: list[str] = []
+    real = socket.getaddrinfo
+
+    def guarded(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        asked.append(name)
+        if name not in ("127.0.0.1", "::1", "localhost"):
+            raise socket.gaierror(socket.EAI_NONAME, f"test guard: {name} is not a loopback address")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+    return asked
+
+
+def test_a_gateway_uri_signing_key_dials_the_instance_of_the_credentials(sandbox, tmp_path, monkeypatch, capsys,
+                                                                          loopback_only):
+    """`--signing-key alibabakms://kms.<region>.aliyuncs.com/…` names a region's shared gateway, which does not
+    serve the KMS-instance API: seal, resign and keygen --from-kms dial the instance the credentials name.
+    Here that instance's default endpoint is the local KMS (the guard refuses any other address)."""
+    from sealtui import cli
+    from sealtui.providers import aliyun
+
+    instance_endpoint = f"{sandbox.kms_instance_id}.cryptoservice.kms.aliyuncs.com"
+    monkeypatch.setattr(aliyun, "default_endpoint",
+                        lambda instance: sandbox.endpoint if instance == sandbox.kms_instance_id else "x.invalid")
+    gateway = f"alibabakms://kms.cn-beijing.aliyuncs.com/{sandbox.kms_instance_id}/alias/sealtui-signing"
+    creds = ["--credentials-dir", str(sandbox.credentials_dir)]
+    signer = ["--signing-key", gateway, "--signing-kid", "gw-kid", *creds, "--no-newline"]
+
+    assert cli.main(["keygen", "--from-kms", gateway, "--kid", "gw-kid", "--output-dir", str(tmp_path), *creds]) == 0
+    assert cli.main(["seal", "vault", "--resource-uri", "kbs:///default/key/1", *signer]) == 0
+    sealed = capsys.readouterr().out.splitlines()[-1]
+    legacy = "sealed.fakejwsheader." + sealed.split(".")[2] + ".fakesignature"
+    assert cli.main(["resign", *signer, legacy]) == 0
+    resigned = capsys.readouterr().out
+    from sealtui.core.verify import verify_sealed
+
+    for text in (sealed, resigned):
+        verify_sealed(text, tmp_path / "gw-kid-public.json")
+    assert not [h for h in loopback_only if "aliyuncs.com" in h], loopback_only
+    assert instance_endpoint != sandbox.endpoint  # the patched default stood for the instance's own name

@@ -25,6 +25,24 @@ def make_app(tmp_path: Path, **options: Any) -> SealtuiApp:
     return create_app(config_dir=tmp_path / "config", **options)
 
 
+def use_kms(app: SealtuiApp, credentials_dir: Path, endpoint: str | None = None,
+            key: str | None = "alias/sealtui-default", client_key_id: str | None = None) -> SealtuiApp:
+    """Start `app` with the credentials in `credentials_dir` in use, as if chosen on the Credentials screen."""
+    from sealtui.service.kms import CredentialSource, load_credentials
+
+    source = CredentialSource(directory=credentials_dir, client_key_id=client_key_id)
+    app.session.use_credentials(source, load_credentials(source), endpoint)
+    app.session.key = key
+    return app
+
+
+def use_signing_jwk(app: SealtuiApp, private: Path) -> None:
+    """Sign with the private JWK `private` from now on, as if loaded on the Seal screen."""
+    from sealtui.service.signing import load_signing_jwk
+
+    app.session.signing = load_signing_jwk(private)
+
+
 def run(coro: Coroutine[Any, Any, None]) -> None:
     """Run an async test body (no pytest-asyncio needed)."""
     asyncio.run(coro)

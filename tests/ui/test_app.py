@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from textual.binding import Binding
 
-from sealtui.app import NAV, SealtuiApp
+from sealtui.app import SealtuiApp
+from sealtui.nav import NAV
 from tests.ui.conftest import make_app, run, settle, wait_for
 
 SCREEN_MODULES = [(e.module, e.cls) for e in NAV] + [
@@ -128,6 +129,6 @@ def test_progressive_start_draws_the_frame_then_the_first_screen(tmp_path: Path)
             await wait_for(pilot, lambda: isinstance(app.screen, FirstRunDialog), "the first-run offer")
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, CredentialsScreen), "the Credentials screen")
-            assert app.session.sandbox is None and not (tmp_path / "sandbox").exists()
+            assert app.session.local is None and not (tmp_path / "sandbox").exists()
 
     run(flow())

@@ -9,12 +9,11 @@ from pathlib import Path
 import yaml
 
 from sealtui.screens.seal import SealScreen
-from tests.ui.conftest import make_app, run, settle, wait_for
+from tests.ui.conftest import make_app, run, settle, use_kms, use_signing_jwk, wait_for
 
 
 def _app(tmp_path: Path, sandbox, key: str = "alias/sealtui-default"):
-    return make_app(tmp_path, credentials_dir=sandbox.credentials_dir, endpoint=sandbox.endpoint, key=key,
-                    start_mode="seal")
+    return use_kms(make_app(tmp_path, start_mode="seal"), sandbox.credentials_dir, sandbox.endpoint, key=key)
 
 
 def test_kms_signing_key_signs_and_its_exported_public_jwk_verifies(tmp_path: Path, sandbox) -> None:
@@ -35,7 +34,9 @@ def test_kms_signing_key_signs_and_its_exported_public_jwk_verifies(tmp_path: Pa
             await pilot.press("ctrl+b")
             await settle(pilot)
             assert not app.errors, app.errors
-            assert isinstance(app.session.signer(), AliyunKmsSigner)
+            from sealtui.service.signing import signer_for
+
+            assert isinstance(signer_for(app.session.signing, app.session.target), AliyunKmsSigner)
             assert app.session.signing_kid == "kms-signer"
             shown = str(seal.query_one("#provision").render())
             assert "alias/sealtui-signing" in shown and "sealed-secret/kms-signer" in shown
@@ -71,7 +72,7 @@ def test_bulk_seal_of_a_dotenv_file_fills_the_session_and_the_manifest(tmp_path:
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             seal = app.screen
-            app.session.load_signing_key(signing_key[0])
+            use_signing_jwk(app, signing_key[0])
             await pilot.click("#src-pairs")
             seal.query_one("#env-path").value = str(env)
             await pilot.press("ctrl+r")
@@ -105,7 +106,7 @@ def test_bulk_failure_names_a_key_and_adds_nothing(tmp_path: Path, sandbox, sign
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             seal = app.screen
-            app.session.load_signing_key(signing_key[0])
+            use_signing_jwk(app, signing_key[0])
             await pilot.click("#src-pairs")
             seal.query_one("#pairs-text").text = "".join(f"{k}={v}\n" for k, v in values.items())
             await pilot.press("ctrl+r")
@@ -127,7 +128,7 @@ def test_bulk_bad_line_is_named_without_its_content(tmp_path: Path, sandbox, sig
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             seal = app.screen
-            app.session.load_signing_key(signing_key[0])
+            use_signing_jwk(app, signing_key[0])
             await pilot.click("#src-pairs")
             seal.query_one("#pairs-text").text = "GOOD=1\nthis is not a pair s3cret\n"
             await pilot.press("ctrl+r")

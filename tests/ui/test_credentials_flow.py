@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sealtui.screens.credentials import CredentialsScreen
 from sealtui.screens.instance import InstanceScreen
-from tests.ui.conftest import make_app, rendered, run, settle
+from tests.ui.conftest import make_app, rendered, run, settle, use_kms
 
 
 def _copy_credentials(sandbox, tmp_path: Path) -> Path:
@@ -92,8 +92,8 @@ def test_connection_check_names_the_failing_step_and_keys_are_remembered(tmp_pat
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = f"127.0.0.1:{s.getsockname()[1]}"
-    app = make_app(tmp_path, start_mode="instance", credentials_dir=sandbox.credentials_dir, endpoint=closed,
-                   sandbox_root=sandbox.root_dir)
+    app = use_kms(make_app(tmp_path, start_mode="instance", sandbox_root=sandbox.root_dir), sandbox.credentials_dir,
+                  closed, key=None)
 
     async def flow() -> None:
         from sealtui.core.errors import InvalidInputError
@@ -125,7 +125,7 @@ def test_connection_check_names_the_failing_step_and_keys_are_remembered(tmp_pat
             await settle(pilot)
             assert screen.report.ok, screen.report
             assert [s.name for s in screen.report.steps] == ["reachability", "trust", "client_key", "permission"]
-            assert app.session.recent_keys[0] == "alias/sealtui-default"
+            assert app.session.settings.recent_keys[0] == "alias/sealtui-default"
             assert "alias/sealtui-default" in str(screen.query_one("#recent").get_option_at_index(0).prompt)
 
     run(flow())
@@ -137,7 +137,7 @@ def test_connection_check_names_a_trust_failure(tmp_path: Path, sandbox) -> None
     other = api.init_instance(tmp_path / "other")
     creds = _copy_credentials(sandbox, tmp_path)
     (creds / sandbox.ca_file.name).write_bytes(other.ca_file.read_bytes())  # the CA of another instance
-    app = make_app(tmp_path, start_mode="instance", credentials_dir=creds, endpoint=sandbox.endpoint)
+    app = use_kms(make_app(tmp_path, start_mode="instance"), creds, sandbox.endpoint, key=None)
 
     async def flow() -> None:
         async with app.run_test(size=(120, 40)) as pilot:

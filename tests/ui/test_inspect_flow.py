@@ -46,12 +46,16 @@ def test_paste_and_inspect_without_credentials(tmp_path: Path) -> None:
             assert r is not None and r.form == "fake-jws"
             assert r.verdicts["cdh"] == "rejected" and r.verdicts["cdh-skip-verification"] == "accepted"
             assert screen.query_one("#findings").row_count == len(r.findings) > 0
+            table = screen.query_one("#findings")
+            fixes = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+            resign = [f for f in r.findings if f.fix and f.fix.action == "resign"]
+            assert resign and any("(ctrl+n re-signs it here)" in f for f in fixes)  # the fix as the UI's key
+            assert not any("--" in f or "sealtui " in f for f in fixes)  # never the CLI's words
             assert "fake-jws" in rendered(screen.query_one("#form"))
             tree = screen.query_one("#tree", JsonTree)
             assert [label.split(":")[0] for label in _labels(tree.root)] == ["payload"]
             payload = tree.root.children[0]
             assert "name: \"kbs:///default/key/1\"" in _labels(payload)
-            assert screen.paint_seconds is not None
 
     run(flow())
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from sealtui.app import SealtuiApp
-from tests.ui.conftest import make_app, run, settle, wait_for
+from tests.ui.conftest import make_app, run, settle, use_signing_jwk, wait_for
 from tests.ui.test_snapshots import ENVELOPE, FAKE_ENVELOPE, SIGNED_LOOKING
 
 
@@ -147,7 +147,7 @@ def test_resign_a_fake_jws_string_with_the_session_signer(tmp_path: Path, signin
 
     async def flow() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
-            app.session.load_signing_key(private)
+            use_signing_jwk(app, private)
             inspect = app.screen
             assert isinstance(inspect, InspectScreen)
             inspect.set_input(FAKE_ENVELOPE)
@@ -171,7 +171,7 @@ def test_resign_refuses_an_invalid_payload_with_the_cores_message(tmp_path: Path
 
     async def flow() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
-            app.session.load_signing_key(signing_key[0])
+            use_signing_jwk(app, signing_key[0])
             app.screen.set_input("sealed.not-base64!.garbage.x")
             await pilot.press("ctrl+n")
             await settle(pilot)

@@ -10,7 +10,7 @@ import yaml
 
 from sealtui.screens.manifest import ManifestScreen
 from sealtui.screens.seal import SealScreen
-from tests.ui.conftest import make_app, run, settle, type_into, wait_for
+from tests.ui.conftest import make_app, run, settle, type_into, use_kms, use_signing_jwk, wait_for
 
 
 def test_first_run_creates_the_local_kms_then_seal_and_copy_the_manifest(tmp_path: Path) -> None:
@@ -24,7 +24,7 @@ def test_first_run_creates_the_local_kms_then_seal_and_copy_the_manifest(tmp_pat
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: isinstance(app.screen, FirstRunDialog), "the first-run offer")
             await pilot.press("enter")  # "Create and start the local KMS" has the focus
-            await wait_for(pilot, lambda: app.session.sandbox is not None and app.session.credentials is not None,
+            await wait_for(pilot, lambda: app.session.local is not None and app.session.credentials is not None,
                            "the local KMS")
             await settle(pilot)
             assert app.current_mode == "credentials"
@@ -36,7 +36,7 @@ def test_first_run_creates_the_local_kms_then_seal_and_copy_the_manifest(tmp_pat
             assert isinstance(seal, SealScreen)
             await pilot.press("ctrl+g")
             await settle(pilot)
-            assert app.session.signing_jwk is not None
+            assert app.session.signing is not None
             public = tmp_path / "config" / "keys" / "sealtui-signing-public.json"
             assert json.loads(public.read_text())["kid"] == "sealtui-signing"
             assert "sealtui-signing" in str(seal.query_one("#provision").render())
@@ -58,7 +58,7 @@ def test_first_run_creates_the_local_kms_then_seal_and_copy_the_manifest(tmp_pat
             await pilot.press("ctrl+y")
             assert app.clipboard == manifest.texts["yaml"]
 
-        assert app.session.sandbox is None  # stopped with the app
+        assert app.session.local is None  # stopped with the app
         config = json.loads((tmp_path / "config" / "config.json").read_text())
         assert config["sandbox"] is True
         assert "hunter2" not in (tmp_path / "config" / "config.json").read_text()
@@ -69,8 +69,7 @@ def test_first_run_creates_the_local_kms_then_seal_and_copy_the_manifest(tmp_pat
 def test_seal_several_pairs_with_a_loaded_signing_key(tmp_path: Path, sandbox, signing_key) -> None:
     """KEY=value pairs sealed at once against the shared sandbox; the manifest has them all, in data form."""
     private, public = signing_key
-    app = make_app(tmp_path, credentials_dir=sandbox.credentials_dir, endpoint=sandbox.endpoint,
-                   key="alias/sealtui-default", start_mode="seal")
+    app = use_kms(make_app(tmp_path, start_mode="seal"), sandbox.credentials_dir, sandbox.endpoint)
 
     async def flow() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -116,21 +115,23 @@ def test_seal_unreachable_endpoint_is_shown_and_the_app_keeps_running(tmp_path: 
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         closed_port = s.getsockname()[1]
-    app = make_app(tmp_path, credentials_dir=sandbox.credentials_dir, endpoint=f"127.0.0.1:{closed_port}",
-                   key="alias/sealtui-default", start_mode="seal")
+    app = use_kms(make_app(tmp_path, start_mode="seal"), sandbox.credentials_dir, f"127.0.0.1:{closed_port}")
 
     async def flow() -> None:
         from sealtui.core.errors import ProviderError
 
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
-            app.session.load_signing_key(signing_key[0])
+            use_signing_jwk(app, signing_key[0])
             app.screen.query_one("#value").value = "x"
             await pilot.press("ctrl+r")
             await settle(pilot)
             assert isinstance(app.errors[-1], ProviderError)
             assert "connection refused" in app.errors[-1].message
-            assert "connection refused" in str(app.screen.query_one("ErrorLine").render())
+            shown = str(app.screen.query_one("ErrorLine").render())
+            assert "connection refused" in shown
+            assert "--endpoint" in (app.errors[-1].fix or "")  # the provider speaks the CLI's words…
+            assert "--endpoint" not in shown and "the endpoint (Instance & key, F3)" in shown  # …the UI its own
             assert app.is_running
 
     run(flow())
@@ -144,14 +145,13 @@ def test_a_slow_kms_call_shows_busy_and_can_be_cancelled(tmp_path: Path, sandbox
     blackhole.bind(("127.0.0.1", 0))
     blackhole.listen(8)
     port = blackhole.getsockname()[1]
-    app = make_app(tmp_path, credentials_dir=sandbox.credentials_dir, endpoint=f"127.0.0.1:{port}",
-                   key="alias/sealtui-default", start_mode="seal")
+    app = use_kms(make_app(tmp_path, start_mode="seal"), sandbox.credentials_dir, f"127.0.0.1:{port}")
 
     async def flow() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             seal = app.screen
-            app.session.load_signing_key(signing_key[0])
+            use_signing_jwk(app, signing_key[0])
             seal.query_one("#value").value = "x"
             await pilot.press("ctrl+r")
             await wait_for(pilot, lambda: seal.busy and seal.query_one("BusyBar").display, "the busy bar")
@@ -225,19 +225,21 @@ class GatedProxy:
         pump(client, upstream)
 
 
-def test_a_cancelled_bulk_seal_that_completes_later_keeps_nothing(tmp_path: Path, sandbox, signing_key) -> None:
+def test_a_cancelled_bulk_seal_that_completes_later_keeps_nothing(tmp_path: Path, sandbox, signing_key,
+                                                                  monkeypatch) -> None:
     """Escape cancels; when the KMS then answers, the sealed values are dropped, not kept for the manifest."""
     proxy = GatedProxy(sandbox.endpoint)
-    app = make_app(tmp_path, credentials_dir=sandbox.credentials_dir, endpoint=proxy.endpoint,
-                   key="alias/sealtui-default", start_mode="seal")
+    app = use_kms(make_app(tmp_path, start_mode="seal"), sandbox.credentials_dir, proxy.endpoint)
 
     async def flow() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             seal = app.screen
-            app.session.load_signing_key(signing_key[0])
+            use_signing_jwk(app, signing_key[0])
             finished = threading.Event()  # observes when the abandoned seal's KMS calls have all returned
-            sealing = app.session.seal_many
+            from sealtui.service import sealing as service
+
+            sealing = service.seal_values
 
             def observed(*args, **kwargs):  # type: ignore[no-untyped-def]
                 try:
@@ -245,7 +247,7 @@ def test_a_cancelled_bulk_seal_that_completes_later_keeps_nothing(tmp_path: Path
                 finally:
                     finished.set()
 
-            app.session.seal_many = observed  # type: ignore[method-assign]
+            monkeypatch.setattr(service, "seal_values", observed)  # the screen's worker looks it up when it runs
             await pilot.click("#src-pairs")
             seal.query_one("#pairs-text").text = "A=1\nB=2\nC=3\n"
             await pilot.press("ctrl+r")

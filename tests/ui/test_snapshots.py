@@ -107,12 +107,13 @@ def test_inspect(snap_compare) -> None:
 
 
 def test_manifest(snap_compare) -> None:
-    from sealtui.session import SealedValue
+    from sealtui.service.sealing import SealedValue
 
     async def fill(pilot: Any) -> None:
         app = pilot.app
         for name in ("db-password", "api-token"):
-            app.session.sealed[name] = SealedValue(name, SIGNED_LOOKING, ENVELOPE["key_id"], "sealtui-signing")
+            app.session.sealed[name] = SealedValue(name, SIGNED_LOOKING, ENVELOPE["key_id"], "sealtui-signing",
+                                                   "/run/confidential-containers/cdh/sealed-secret/sealtui-signing")
         app.screen.query_one("#namespace").value = "prod"
         app.session_changed()
         await _quiet(pilot)

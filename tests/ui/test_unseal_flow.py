@@ -7,36 +7,41 @@ import stat
 from pathlib import Path
 
 from sealtui.screens.unseal import UnsealScreen
-from tests.ui.conftest import make_app, rendered, run, settle, wait_for
+from tests.ui.conftest import make_app, rendered, run, settle, use_kms, wait_for
 
 
-def _seal(tmp_path: Path, sandbox, private: Path, plaintext: bytes) -> str:
-    from sealtui.session import Session
+def _seal(credentials_dir: Path, endpoint: str, private: Path, plaintext: bytes,
+          client_key_id: str | None = None) -> str:
+    from sealtui.service.kms import CredentialSource, KmsTarget
+    from sealtui.service.sealing import seal_value
+    from sealtui.service.signing import load_signing_jwk
 
-    s = Session(config_dir=tmp_path / "sealer", sandbox_root=tmp_path / "unused", persist=False)
-    s.use_credentials(sandbox.credentials_dir, endpoint=sandbox.endpoint, remember=False)
-    s.key = "alias/sealtui-default"
-    s.load_signing_key(private)
-    return s.seal_value("token", plaintext).sealed
+    target = KmsTarget(CredentialSource(directory=credentials_dir, client_key_id=client_key_id), endpoint,
+                       "alias/sealtui-default")
+    return seal_value(target, load_signing_jwk(private), plaintext).sealed
 
 
 def test_unseal_reveal_copy_and_clipboard_cleared(tmp_path: Path, sandbox, signing_key) -> None:
     private, public = signing_key
-    sealed = _seal(tmp_path, sandbox, private, b"correct horse battery staple")
-    app = make_app(tmp_path, credentials_dir=sandbox.credentials_dir, endpoint=sandbox.endpoint,
-                   start_mode="unseal", clipboard_clear_seconds=0.3)
+    sealed = _seal(sandbox.credentials_dir, sandbox.endpoint, private, b"correct horse battery staple")
+    app = use_kms(make_app(tmp_path, start_mode="unseal", clipboard_clear_seconds=0.3), sandbox.credentials_dir,
+                  sandbox.endpoint)
 
     async def flow() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             screen = app.screen
             assert isinstance(screen, UnsealScreen)
-            screen.query_one("#sealed").text = sealed + "\n"  # pasted with a newline: tolerated here
+            screen.query_one("#sealed").text = sealed + "\n"  # pasted with a newline: opened, and said
             screen.query_one("#jwk").value = str(public)
             await pilot.press("ctrl+r")
             await settle(pilot)
             assert not app.errors, app.errors
             assert screen.plaintext == b"correct horse battery staple"
+            assert screen.result is not None and screen.result.stripped_whitespace
+            assert screen.result.verdicts["cdh"] == "rejected"  # upstream CDH refuses the string as pasted
+            notes = rendered(screen.query_one("#notes"))
+            assert "ignored whitespace" in notes and "signature verified" in notes and "cdh rejected" in notes
             shown = rendered(screen.query_one("#plain"))
             assert "correct horse" not in shown and "hidden" in shown  # masked until revealed
 
@@ -77,11 +82,10 @@ def test_tampered_signature_and_missing_key_are_refused(tmp_path: Path, sandbox,
     from sealtui.core.errors import UsageError, VerificationError
 
     private, public = signing_key
-    sealed = _seal(tmp_path, sandbox, private, b"v")
+    sealed = _seal(sandbox.credentials_dir, sandbox.endpoint, private, b"v")
     head, _, sig = sealed.rpartition(".")
     tampered = f"{head}.{'A' if sig[0] != 'A' else 'B'}{sig[1:]}"
-    app = make_app(tmp_path, credentials_dir=sandbox.credentials_dir, endpoint=sandbox.endpoint,
-                   start_mode="unseal")
+    app = use_kms(make_app(tmp_path, start_mode="unseal"), sandbox.credentials_dir, sandbox.endpoint)
 
     async def flow() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -119,3 +123,57 @@ def test_quitting_clears_a_copied_secret_at_once(tmp_path: Path) -> None:
         assert app.clipboard == ""
 
     run(flow())
+
+
+def test_cli_and_tui_unseal_say_the_same_things_and_choose_the_same_client_key(tmp_path: Path, fresh_sandbox,
+                                                                              signing_key) -> None:
+    """One sealed string with a trailing newline, sealed with the second of two client keys in one directory,
+    through `sealtui unseal` and the Unseal screen: the same client key (the one the secret names) and the same
+    notes (whitespace ignored, signature verified, each consumer's verdict)."""
+    import shutil
+    import subprocess
+    import sys
+
+    from sealtui import sandbox as api
+    from tests.paths import ALIYUN
+
+    info = fresh_sandbox()
+    other = api.register_client_key(info.root_dir, ALIYUN / "clientKey_KAAP.gc-test-vector.json",
+                                    ALIYUN / "password_KAAP.gc-test-vector.json")
+    creds = tmp_path / "two-client-keys"
+    shutil.copytree(info.credentials_dir, creds)
+    for name in ("clientKey_KAAP.gc-test-vector.json", "password_KAAP.gc-test-vector.json"):
+        shutil.copy(ALIYUN / name, creds / name)
+    private, public = signing_key
+    sealed = _seal(creds, info.endpoint, private, b"two keys", client_key_id=other) + "\n"
+
+    cli = subprocess.run([sys.executable, "-m", "sealtui", "unseal", "--credentials-dir", str(creds), "--endpoint",
+                          info.endpoint, "--jwk", str(public), "--stdout"], input=sealed.encode(),
+                         capture_output=True, timeout=120)
+    assert cli.returncode == 0, cli.stderr.decode()
+    assert cli.stdout == b"two keys"
+    cli_notes = cli.stderr.decode().splitlines()
+
+    # The UI uses the directory with the sandbox's own client key chosen (it holds two).
+    app = use_kms(make_app(tmp_path, start_mode="unseal"), creds, info.endpoint, client_key_id=info.client_key_id)
+
+    async def flow() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, UnsealScreen)
+            screen.query_one("#sealed").text = sealed
+            screen.query_one("#jwk").value = str(public)
+            await pilot.press("ctrl+r")
+            await settle(pilot)
+            assert not app.errors, app.errors
+            result = screen.result
+            assert result is not None and screen.plaintext == b"two keys"
+            assert result.client_key_id == other == result.named_client_key_id
+            assert cli_notes == [str(n) for n in result.notes]
+            shown = rendered(screen.query_one("#notes"))
+            assert all(n.text in shown for n in result.notes)
+
+    run(flow())
+    assert any("ignored whitespace" in n for n in cli_notes) and any(other in n for n in cli_notes)
+    assert any(n.startswith("warning: as given: cdh rejected") for n in cli_notes)

@@ -133,6 +133,47 @@ def test_binary_file_input_is_a_clean_error(tmp_path):
     assert r.returncode == 3 and "not UTF-8" in r.stderr
 
 
+def _limited(max_bytes: int = 1 << 30) -> None:  # pragma: no cover - runs in the child
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
+
+
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
+def test_special_files_are_refused_at_once(tmp_path, special):
+    """`-f /dev/zero` would be read until memory runs out, and a FIFO would wait for a writer forever."""
+    if special == "fifo":
+        path = tmp_path / "pipe"
+        os.mkfifo(path)
+    else:
+        path = Path(special)
+    r = subprocess.run([*SEALTUI, "inspect", "-f", str(path)], capture_output=True, text=True, timeout=30,
+                       preexec_fn=_limited)  # a memory cap: the unfixed bug fails fast
+    assert r.returncode == 3, r.stderr
+    assert f"{path} is a" in r.stderr and "not a regular file" in r.stderr and "fix:" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_a_directory_of_manifests_with_a_fifo_is_scanned_without_blocking(tmp_path, sealed, capsys):
+    from sealtui.cli import main
+
+    (tmp_path / "ok.yaml").write_text(f"kind: Secret\nmetadata:\n  name: a\nstringData:\n  k: {sealed}\n")
+    os.mkfifo(tmp_path / "pipe.yaml")
+    assert main(["scan", str(tmp_path), "--json", "--consumer", "cdh-skip-verification"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["files"] == 1 and len(out["values"]) == 1
+
+
+def test_help_states_the_file_size_limit():
+    from sealtui.cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command").choices  # type: ignore[attr-defined]
+    seal = next(a for a in subparsers["seal"]._actions if a.dest == "seal_type").choices
+    for command in (subparsers["inspect"], seal["envelope"], subparsers["scan"]):
+        assert "64 MiB" in command.format_help()
+
+
 def test_verify_exits_4_on_a_payload_changed_after_signing(keys, sealed):
     _, h, _, s = sealed.split(".")
     payload = base64.urlsafe_b64encode(json.dumps({"version": "0.1.0", "type": "vault",

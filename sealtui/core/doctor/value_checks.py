@@ -137,7 +137,8 @@ def _from_findings(ex: Examined, check_id: str, ok: Check) -> Check:
     """`ok` unless the verdict refuses the value and a finding of this check says why."""
     errors = _errors(ex, check_id)
     if errors and ex.report.verdicts.get(ex.consumer) == "rejected":
-        return make_check(check_id, "fails", "; ".join(f.message for f in errors), fix=errors[0].fix or None)
+        fix = errors[0].fix
+        return make_check(check_id, "fails", "; ".join(f.message for f in errors), fix=fix.text if fix else None)
     return ok
 
 

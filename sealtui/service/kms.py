@@ -1,0 +1,112 @@
+"""Reaching a KMS: where the credentials come from, the target, and `connect`, the one place a provider client
+is built (no other module constructs `AliyunKms`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sealtui.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from sealtui.core.credentials import AliyunCredentials
+    from sealtui.providers.aliyun import AliyunKms
+
+__all__ = ["CONNECT_TIMEOUT", "READ_TIMEOUT", "CredentialSource", "KmsTarget", "connect",
+           "credentials_for_payload", "endpoint_override", "load_credentials"]
+
+CONNECT_TIMEOUT = 5.0
+"""Seconds to establish a connection to the KMS."""
+READ_TIMEOUT = 10.0
+"""Seconds to wait for a KMS answer."""
+
+
+@dataclass(frozen=True)
+class CredentialSource:
+    """Where the client-key credentials come from: a directory, or the three files."""
+
+    directory: Path | None = None
+    """A directory holding `clientKey_<id>.json`, its password and `PrivateKmsCA_<instance>.pem`."""
+    client_key_id: str | None = None
+    """With a directory: the client key to use when it holds several."""
+    client_key_file: Path | None = None
+    password_file: Path | None = None
+    ca_file: Path | None = None
+    kms_instance_id: str | None = None
+    """With the three files: the instance, when neither the CA file's name nor the client key says it."""
+
+    @property
+    def files(self) -> tuple[Path, Path, Path] | None:
+        """The three explicit files, when given."""
+        if self.client_key_file and self.password_file and self.ca_file:
+            return self.client_key_file, self.password_file, self.ca_file
+        return None
+
+    @property
+    def shown_dir(self) -> Path | None:
+        """The directory the credentials are in (the client key file's, for explicit files)."""
+        return self.directory or (self.client_key_file.parent if self.client_key_file else None)
+
+
+def load_credentials(source: CredentialSource) -> AliyunCredentials:
+    """Load and check the credentials `source` names."""
+    from sealtui.core import credentials as cr
+
+    files = source.files
+    if files is not None:
+        ck, pw, ca = (Path(p).expanduser() for p in files)
+        return cr.load_credentials(ck, pw, ca, source.kms_instance_id)
+    if source.directory is None:
+        raise UsageError("no credentials given", fix="give the credentials directory, or the three files")
+    return cr.find_credentials(Path(source.directory).expanduser(), source.client_key_id)
+
+
+@dataclass(frozen=True)
+class KmsTarget:
+    """A KMS instance to talk to: its credentials, an endpoint override and a key."""
+
+    source: CredentialSource
+    endpoint: str | None = None
+    """An explicit `host:port` (a VPC endpoint, the local KMS); None: the instance's own endpoint, which the
+    provider derives from the credentials (never a region's shared gateway named in a key URI)."""
+    key: str | None = None
+    """The default key: a key id, `alias/…` or an `alibabakms://` URI."""
+
+    def with_key(self, key: str | None) -> KmsTarget:
+        return replace(self, key=key)
+
+
+def endpoint_override(text: str | None) -> str | None:
+    """An endpoint the user typed, checked as `host:port` (the provider's rule); None when empty (the instance's
+    own endpoint)."""
+    if not text or not text.strip():
+        return None
+    from sealtui.providers.aliyun import normalize_endpoint
+
+    return normalize_endpoint(text)
+
+
+def connect(target: KmsTarget, credentials: AliyunCredentials | None = None) -> AliyunKms:
+    """The provider client for `target` (no network call yet). `credentials`: already loaded from
+    `target.source`, to skip reading the files again."""
+    from sealtui.providers.aliyun import AliyunKms
+
+    creds = credentials if credentials is not None else load_credentials(target.source)
+    return AliyunKms(creds, target.key, endpoint=target.endpoint or None, connect_timeout=CONNECT_TIMEOUT,
+                     read_timeout=READ_TIMEOUT)
+
+
+def credentials_for_payload(source: CredentialSource, settings: dict[str, Any]) -> AliyunCredentials:
+    """The credentials to open a secret with: in a directory, the client key the secret names when it is there,
+    as CDH would use (another client key of the instance may be allowed too, so the source's own is used
+    otherwise)."""
+    from sealtui.core import credentials as cr
+
+    cid = settings.get("client_key_id")
+    if source.directory is not None and cid and cid != source.client_key_id:
+        directory = Path(source.directory).expanduser()
+        named = [f for f in cr.discover_credentials(directory) if f.role == "client_key" and f.name_id == cid]
+        if named:
+            return cr.find_credentials(directory, cid)
+    return load_credentials(source)
