@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa, utils
 
 from sealtui import sandbox as api
 from sealtui.sandbox import proto, signing
-from sealtui.sandbox.rawclient import RawKmsClient
+from tests.rawclient import RawKmsClient
 from tests.paths import ALIYUN
 from tests.sandbox_support import ROOT, SandboxInfo
 

@@ -9,7 +9,7 @@ import pytest
 
 from sealtui import sandbox
 from sealtui.core.errors import InvalidInputError
-from sealtui.sandbox.rawclient import RawKmsClient
+from tests.rawclient import RawKmsClient
 
 
 @pytest.fixture
