@@ -188,7 +188,7 @@ def serialize(name: str, **fields: Any) -> bytes:
     unknown = set(fields) - set(table)
     if unknown:
         raise ValueError(f"{name} has no field {', '.join(sorted(unknown))}")
-    out = []
+    out: list[bytes] = []
     for field_name, (number, type_name, repeated) in table.items():
         value = fields.get(field_name)
         if repeated:
