@@ -8,11 +8,19 @@ Tests that change instance-wide state use `fresh_sandbox()` instead: a new insta
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from tests.sandbox_support import SandboxInfo, describe, start_sandbox
+
+# The local KMS keeps each instance's master key outside its state directory, by default under
+# ~/.config/sealtui/local-kms: the tests' instances keep theirs in a directory of their own (inherited by the
+# server subprocesses), never in the home of whoever runs them.
+_KEY_DIR = tempfile.TemporaryDirectory(prefix="sealtui-test-master-keys-")
+os.environ.setdefault("KMS_MASTER_KEY_DIR", _KEY_DIR.name)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -41,18 +42,29 @@ class SandboxInfo:
 
 
 class SandboxProcess:
-    """`python -m sealtui sandbox serve --port 0` in a subprocess, with its stderr in a log file."""
+    """`python -m sealtui sandbox serve --port 0` in a subprocess, with its stderr in a log file.
 
-    def __init__(self, root_dir: Path, log_file: Path) -> None:
+    `serve_args` are added to the command line; `nofile` lowers the server's file-descriptor limit.
+    """
+
+    def __init__(
+        self, root_dir: Path, log_file: Path, *, serve_args: list[str] | None = None, nofile: int | None = None
+    ) -> None:
         self.root_dir = root_dir
         self.log_file = log_file
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+
+        def limit_files() -> None:
+            if nofile is not None:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
         with log_file.open("ab") as log:
             self.popen = subprocess.Popen(
                 [sys.executable, "-m", "sealtui", "sandbox", "serve", "--root-dir", str(root_dir),
-                 "--hostname", "127.0.0.1", "--port", "0"],
+                 "--hostname", "127.0.0.1", "--port", "0", *(serve_args or [])],
                 cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                preexec_fn=limit_files,
             )  # fmt: skip
         self.endpoint = self._wait_for_endpoint()
 
@@ -113,11 +125,14 @@ def describe(root_dir: Path, endpoint: str, process: SandboxProcess | None = Non
     )
 
 
-def start_sandbox(root_dir: Path, *, init: bool = True) -> SandboxInfo:
+def start_sandbox(
+    root_dir: Path, *, init: bool = True, serve_args: list[str] | None = None, nofile: int | None = None
+) -> SandboxInfo:
     """Init (unless `init=False`) an instance in `root_dir` and serve it from a subprocess."""
     from sealtui import sandbox
 
     if init:
         sandbox.init_instance(root_dir)
-    process = SandboxProcess(root_dir, root_dir.parent / f"{root_dir.name}-server.log")
+    log = root_dir.parent / f"{root_dir.name}-server.log"
+    process = SandboxProcess(root_dir, log, serve_args=serve_args, nofile=nofile)
     return describe(root_dir, process.endpoint, process)

@@ -1,8 +1,9 @@
 """`sealtui sandbox …`: create, run and manage the local KMS instance.
 
-`--root-dir` (and `--hostname`/`--port` for `serve`) come from the flag, else `KMS_ROOT_DIR` (`KMS_HOSTNAME`,
-`KMS_PORT`), else a `.env` file in the current directory, else the defaults. Only the standard library is
-imported here; `sealtui.sandbox` loads inside the handlers.
+`--root-dir` and `--master-key-dir` (and `--hostname`/`--port`/`--allow-chosen-iv` for `serve`) come from the
+flag, else `KMS_ROOT_DIR`, `KMS_MASTER_KEY_DIR` (`KMS_HOSTNAME`, `KMS_PORT`, `KMS_ALLOW_CHOSEN_IV`), else a
+`.env` file in the current directory, else the defaults. Only the standard library is imported here;
+`sealtui.sandbox` loads inside the handlers.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ def _root_arg(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="DIR",
         help="sandbox state directory (env KMS_ROOT_DIR; default ~/.local/share/sealtui/sandbox)",
+    )
+    parser.add_argument(
+        "--master-key-dir",
+        type=Path,
+        metavar="DIR",
+        help="where the instance's master key lives, outside the state directory "
+        "(env KMS_MASTER_KEY_DIR; default ~/.config/sealtui/local-kms)",
     )
 
 
@@ -54,6 +62,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--hostname", metavar="HOST", help="address to listen on (env KMS_HOSTNAME; default 127.0.0.1)")
     p.add_argument("--port", type=int, metavar="PORT", help="port (env KMS_PORT; default 9998; 0 = any free)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every call on stderr")
+    p.add_argument(
+        "--allow-chosen-iv",
+        action="store_true",
+        default=None,
+        help="let Encrypt use an IV the caller sends (env KMS_ALLOW_CHOSEN_IV; unsafe: a reused AES-GCM IV "
+        "exposes the data; for compatibility tests only)",
+    )
     p.set_defaults(func=_serve)
 
     p = sub.add_parser("status", help="show the instance: endpoint, ids, credential files, keys")
@@ -124,7 +139,11 @@ def _settings(args: argparse.Namespace) -> Any:
     from sealtui.sandbox.config import load_settings
 
     return load_settings(
-        hostname=getattr(args, "hostname", None), port=getattr(args, "port", None), root_dir=args.root_dir
+        hostname=getattr(args, "hostname", None),
+        port=getattr(args, "port", None),
+        root_dir=args.root_dir,
+        master_key_dir=args.master_key_dir,
+        allow_chosen_iv=getattr(args, "allow_chosen_iv", None),
     )
 
 
@@ -144,6 +163,7 @@ def _print_status(status: Any, as_json: bool) -> None:
     out.write(f"credentials  {status.credentials_dir}\n")
     out.write(f"CA bundle    {status.ca_file}\n")
     out.write(f"root dir     {status.root_dir}\n")
+    out.write(f"master key   {status.master_key_file}\n")
     out.write("keys:\n")
     for key in status.keys:
         out.write(f"  {key.id}  {key.spec:<15} {key.state:<22} {' '.join(key.aliases)}\n".rstrip() + "\n")
@@ -156,7 +176,9 @@ def _print_status(status: Any, as_json: bool) -> None:
 def _init(args: argparse.Namespace) -> int:
     from sealtui import sandbox
 
-    status = sandbox.init_instance(_root(args))
+    settings = _settings(args)
+    sandbox.init_instance(settings.root_dir, key_dir=settings.master_key_dir)
+    status = sandbox.load_status(settings.root_dir, key_dir=settings.master_key_dir)
     _print_status(status, args.json)
     if not args.json:
         _io.note(
@@ -171,7 +193,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     try:
-        sandbox.serve(settings.root_dir, settings.hostname, settings.port, verbose=args.verbose)
+        sandbox.serve(
+            settings.root_dir,
+            settings.hostname,
+            settings.port,
+            verbose=args.verbose,
+            key_dir=settings.master_key_dir,
+            allow_chosen_iv=settings.allow_chosen_iv,
+        )
     except KeyboardInterrupt:
         _io.note("sealtui sandbox: stopped")
     return _io.EXIT_OK
@@ -181,15 +210,24 @@ def _status(args: argparse.Namespace) -> int:
     from sealtui import sandbox
 
     settings = _settings(args)
-    _print_status(sandbox.load_status(settings.root_dir, hostname=settings.hostname, port=settings.port), args.json)
+    status = sandbox.load_status(
+        settings.root_dir, hostname=settings.hostname, port=settings.port, key_dir=settings.master_key_dir
+    )
+    _print_status(status, args.json)
     return _io.EXIT_OK
 
 
 def _create_key(args: argparse.Namespace) -> int:
     from sealtui import sandbox
 
+    settings = _settings(args)
     key = sandbox.create_key(
-        _root(args), args.spec, alias=args.alias, state=args.state, grant_to=[] if args.no_grant else None
+        settings.root_dir,
+        args.spec,
+        alias=args.alias,
+        state=args.state,
+        grant_to=[] if args.no_grant else None,
+        key_dir=settings.master_key_dir,
     )
     if args.json:
         _io.print_json(key.to_dict())
@@ -227,7 +265,11 @@ def _put_secret(args: argparse.Namespace) -> int:
 
     # Never from argv: it would land in shell history and `ps`.
     value = _io.read_bytes_input(args.file)
-    version = sandbox.put_secret(_root(args), args.name, value, grant_to=[] if args.no_grant else None)
+    settings = _settings(args)
+    grant_to: list[str] | None = [] if args.no_grant else None
+    version = sandbox.put_secret(
+        settings.root_dir, args.name, value, grant_to=grant_to, key_dir=settings.master_key_dir
+    )
     _io.note(f"sealtui sandbox: stored secret {args.name} version {version}")
     return _io.EXIT_OK
 

@@ -10,7 +10,9 @@ Python API (heavy modules load on first use; importing this package is cheap)::
 
 `serve()` blocks (the `sealtui sandbox serve` command); the admin functions (`create_key`, `set_key_state`,
 `grant`, `revoke`, `put_secret`, `register_client_key`) work on the root directory and are seen at once by a
-running server, also one in another process.
+running server, also one in another process. The instance's master key lives outside the root directory
+(`key_dir=`, default `$KMS_MASTER_KEY_DIR` or `$XDG_CONFIG_HOME/sealtui/local-kms`); `Limits` bounds what each
+client may make the server hold (`start_in_thread(..., limits=Limits(...))`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
         revoke,
         set_key_state,
     )
+    from sealtui.sandbox.connection import Limits
     from sealtui.sandbox.server import RunningSandbox, serve, start_in_thread
 
 __all__ = [
@@ -50,6 +53,7 @@ __all__ = [
     "SECRET_OPERATIONS",
     "SIGNING_KEY_ALIAS",
     "KeyInfo",
+    "Limits",
     "RunningSandbox",
     "SandboxStatus",
     "create_key",
@@ -76,6 +80,7 @@ _LAZY: dict[str, str] = {
     "serve": "sealtui.sandbox.server",
     "start_in_thread": "sealtui.sandbox.server",
     "RunningSandbox": "sealtui.sandbox.server",
+    "Limits": "sealtui.sandbox.connection",
 }
 """Public name → the module defining it, imported on first use (the server and the PKI are heavy)."""
 

@@ -2,6 +2,9 @@
 
 These functions work on the root directory directly (not through the server), so they also work while a
 server runs in another process: it reads the database per request and sees each change at once.
+
+`key_dir` is where the instance's master key lives (default: `masterkey.default_key_dir()`, outside the state
+directory); only the functions that seal or open something need it.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from sealtui.core.errors import InvalidInputError
 from sealtui.sandbox import fsutil, pki
 from sealtui.sandbox.layout import Layout
+from sealtui.sandbox.masterkey import MasterKey, key_path
 from sealtui.sandbox.models import DEFAULT_KEY_ALIAS, SIGNING_KEY_ALIAS, KeyInfo, SandboxStatus
 from sealtui.sandbox.storage import Storage
 
@@ -30,12 +34,22 @@ __all__ = [
     "set_key_state",
 ]
 
+_SERVER_KEY_PURPOSE = "sealtui local KMS: pki/server-key.pem"
+_ISSUING_KEY_PURPOSE = "sealtui local KMS: pki/intermediate-ca-key.pem"
 
-def init_instance(root_dir: Path) -> SandboxStatus:
-    """Create a new instance in `root_dir` (absent or empty).
+
+def server_key_password(master: MasterKey) -> bytes:
+    """The password of the encrypted TLS server key (`pki/server-key.pem`)."""
+    return master.derive_password(_SERVER_KEY_PURPOSE)
+
+
+def init_instance(root_dir: Path, *, key_dir: Path | None = None) -> SandboxStatus:
+    """Create a new instance in `root_dir` (absent or empty), its master key in `key_dir`.
 
     Makes the CA bundle and server certificate, one client key with its credential files, an AES-256 key
     `alias/sealtui-default` and an EC P-256 key `alias/sealtui-signing`, both granted to that client key.
+    The root CA's private key is dropped once it has signed the intermediate; the intermediate's and the
+    server's keys are written encrypted under passwords derived from the master key.
     """
     layout = Layout(Path(root_dir).expanduser().absolute())
     root = layout.root
@@ -51,24 +65,25 @@ def init_instance(root_dir: Path) -> SandboxStatus:
     fsutil.make_private_dir(root)
     instance_id = pki.new_instance_id()
 
-    fsutil.make_private_dir(layout.pki_dir)
-    ca = pki.create_ca(instance_id)
-    pem = serialization.Encoding.PEM
-    fsutil.write_private(layout.root_ca_cert, ca.root_cert.public_bytes(pem))
-    fsutil.write_private(layout.root_ca_key, pki.private_key_pem(ca.root_key))
-    fsutil.write_private(layout.intermediate_ca_cert, ca.intermediate_cert.public_bytes(pem))
-    fsutil.write_private(layout.intermediate_ca_key, pki.private_key_pem(ca.intermediate_key))
-    chain, server_key = pki.issue_server_cert(ca, instance_id)
-    fsutil.write_private(layout.server_chain, chain)
-    fsutil.write_private(layout.server_key, server_key)
+    with Storage(root, create=True, instance_id=instance_id, key_dir=key_dir) as db:
+        fsutil.make_private_dir(layout.pki_dir)
+        ca = pki.create_ca(instance_id)
+        pem = serialization.Encoding.PEM
+        fsutil.write_private(layout.root_ca_cert, ca.root_cert.public_bytes(pem))
+        fsutil.write_private(layout.intermediate_ca_cert, ca.intermediate_cert.public_bytes(pem))
+        issuing_password = db.master.derive_password(_ISSUING_KEY_PURPOSE)
+        fsutil.write_private(layout.intermediate_ca_key, pki.private_key_pem(ca.intermediate_key, issuing_password))
+        chain, server_key = pki.issue_server_cert(ca, instance_id)
+        fsutil.write_private(layout.server_chain, chain)
+        server_pem = pki.private_key_pem(_load_key(server_key), server_key_password(db.master))
+        fsutil.write_private(layout.server_key, server_pem)
 
-    client = pki.issue_client_key(instance_id)
-    fsutil.make_private_dir(layout.credentials_dir)
-    fsutil.write_private(layout.client_key_file(client.key_id), client.client_key_json)
-    fsutil.write_private(layout.password_file(client.key_id), client.password.encode("ascii"))
-    fsutil.write_private(layout.ca_file(instance_id), ca.bundle_pem())
+        client = pki.issue_client_key(instance_id)
+        fsutil.make_private_dir(layout.credentials_dir)
+        fsutil.write_private(layout.client_key_file(client.key_id), client.client_key_json)
+        fsutil.write_private(layout.password_file(client.key_id), client.password.encode("ascii"))
+        fsutil.write_private(layout.ca_file(instance_id), ca.bundle_pem())
 
-    with Storage(root, create=True) as db:
         db.add_client_key(client.key_id, client.public_key_pem)
         db.create_key(
             "Aliyun_AES_256", os.urandom(32), alias=DEFAULT_KEY_ALIAS, state="Active", grant_to=[client.key_id]
@@ -77,7 +92,23 @@ def init_instance(root_dir: Path) -> SandboxStatus:
         # Written last: an instance whose meta is complete was fully created.
         db.set_meta("client_key_id", client.key_id)
         db.set_meta("kms_instance_id", instance_id)
-    return load_status(root)
+    return load_status(root, key_dir=key_dir)
+
+
+def _load_key(pem: bytes, password: bytes | None = None) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(pem, password)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
+def seal_legacy_keys(layout: Layout, master: MasterKey) -> None:
+    """Bring an instance made before the hardening up to it: drop the root CA key, encrypt the others."""
+    layout.legacy_root_ca_key.unlink(missing_ok=True)
+    for path, purpose in ((layout.intermediate_ca_key, _ISSUING_KEY_PURPOSE), (layout.server_key, _SERVER_KEY_PURPOSE)):
+        data = path.read_bytes() if path.is_file() else b""
+        if data and b"ENCRYPTED" not in data:
+            sealed = pki.private_key_pem(_load_key(data), master.derive_password(purpose))
+            fsutil.write_private_atomic(path, sealed)
 
 
 def _ec_material() -> bytes:
@@ -87,8 +118,8 @@ def _ec_material() -> bytes:
     )
 
 
-def _open(root_dir: Path) -> Storage:
-    db = Storage(Path(root_dir).expanduser().absolute())
+def _open(root_dir: Path, key_dir: Path | None = None) -> Storage:
+    db = Storage(Path(root_dir).expanduser().absolute(), key_dir=key_dir)
     if db.get_meta("kms_instance_id") is None:
         db.close()
         raise InvalidInputError(
@@ -98,7 +129,9 @@ def _open(root_dir: Path) -> Storage:
     return db
 
 
-def load_status(root_dir: Path, *, hostname: str | None = None, port: int | None = None) -> SandboxStatus:
+def load_status(
+    root_dir: Path, *, hostname: str | None = None, port: int | None = None, key_dir: Path | None = None
+) -> SandboxStatus:
     """Describe the instance in `root_dir`; `endpoint` is the last bound one, else the configured one."""
     from sealtui.sandbox import server
     from sealtui.sandbox.config import load_settings
@@ -130,6 +163,7 @@ def load_status(root_dir: Path, *, hostname: str | None = None, port: int | None
         keys=keys,
         client_key_ids=client_keys,
         secrets=secrets,
+        master_key_file=key_path(instance_id, key_dir),
     )
 
 
@@ -140,16 +174,21 @@ def create_key(
     alias: str | None = None,
     state: str = "Active",
     grant_to: Sequence[str] | None = None,
+    key_dir: Path | None = None,
 ) -> KeyInfo:
     """Create a key (`Aliyun_AES_256` or `EC_P256`), granted to `grant_to` (default: the instance's client key)."""
-    with _open(root_dir) as db:
+    with _open(root_dir, key_dir) as db:
         grantees = list(grant_to) if grant_to is not None else [db.get_meta("client_key_id") or ""]
         material = _ec_material() if spec == "EC_P256" else os.urandom(32)
         return db.create_key(spec, material, alias=alias, state=state, grant_to=grantees)
 
 
 def set_key_state(root_dir: Path, key: str, state: str) -> KeyInfo:
-    """Set the state of a key (id or alias): `PreActive`, `Active`, `Deactivated`, `Compromised`, …"""
+    """Set the state of a key (id or alias): `PreActive`, `Active`, `Deactivated`, `Compromised`, …
+
+    `Destroyed` and `Destroyed_Compromised` erase the key's material and cannot be left (except `Destroyed` →
+    `Destroyed_Compromised`).
+    """
     with _open(root_dir) as db:
         return db.set_key_state(key, state)
 
@@ -172,7 +211,14 @@ def revoke(root_dir: Path, target: str, client_key_id: str | None = None) -> str
         return db.revoke(target, _client(db, client_key_id))
 
 
-def put_secret(root_dir: Path, name: str, value: bytes | str, *, grant_to: Sequence[str] | None = None) -> str:
+def put_secret(
+    root_dir: Path,
+    name: str,
+    value: bytes | str,
+    *,
+    grant_to: Sequence[str] | None = None,
+    key_dir: Path | None = None,
+) -> str:
     """Store a new version of secret `name` (text if UTF-8, else binary); returns the version id."""
     data = value.encode("utf-8") if isinstance(value, str) else value
     try:
@@ -180,7 +226,7 @@ def put_secret(root_dir: Path, name: str, value: bytes | str, *, grant_to: Seque
         data_type = "text"
     except UnicodeDecodeError:
         data_type = "binary"
-    with _open(root_dir) as db:
+    with _open(root_dir, key_dir) as db:
         grantees = list(grant_to) if grant_to is not None else [db.get_meta("client_key_id") or ""]
         return db.put_secret(name, data, data_type, grantees)
 

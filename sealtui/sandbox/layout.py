@@ -12,12 +12,18 @@ def default_root_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "sealtui" / "sandbox"
 
+
 __all__ = ["Layout"]
 
 
 @dataclass(frozen=True)
 class Layout:
-    """The files of one instance. Everything is mode 0600, directories 0700."""
+    """The files of one instance. Everything is mode 0600, directories 0700.
+
+    The master key is not here: it lives outside the state directory (see `masterkey`). The private keys
+    under `pki/` are encrypted with a password derived from it, and the root CA's private key is not kept
+    at all (nothing needs it after `init`).
+    """
 
     root: Path
 
@@ -36,7 +42,8 @@ class Layout:
         return self.pki_dir / "root-ca.pem"
 
     @property
-    def root_ca_key(self) -> Path:
+    def legacy_root_ca_key(self) -> Path:
+        """Where instances made before the hardening kept the root CA key (removed on first use)."""
         return self.pki_dir / "root-ca-key.pem"
 
     @property
@@ -45,6 +52,7 @@ class Layout:
 
     @property
     def intermediate_ca_key(self) -> Path:
+        """The issuing CA's key, encrypted (PKCS#8) with a password derived from the master key."""
         return self.pki_dir / "intermediate-ca-key.pem"
 
     @property
@@ -54,6 +62,7 @@ class Layout:
 
     @property
     def server_key(self) -> Path:
+        """The TLS server key, encrypted (PKCS#8) with a password derived from the master key."""
         return self.pki_dir / "server-key.pem"
 
     @property

@@ -75,10 +75,13 @@ class SandboxStatus:
     client_key_ids: list[str] = field(default_factory=list)
     """Every registered client key (the issued one and any registered later)."""
     secrets: list[str] = field(default_factory=list)
+    master_key_file: Path | None = None
+    """Where the master key that seals the instance's keys lives (outside `root_dir`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (paths as strings)."""
         data = asdict(self)
         for name in ("root_dir", "credentials_dir", "ca_file", "client_key_file", "password_file"):
             data[name] = str(data[name])
+        data["master_key_file"] = str(self.master_key_file) if self.master_key_file else None
         return data

@@ -4,6 +4,11 @@ Every key operation checks, in this order: the key exists (404 `Forbidden.KeyNot
 run this operation on it (403 `Forbidden.NoPermission`), the key is `Active` (409), the key has the right
 type (400 `InvalidParameter`).
 
+`Encrypt` picks the IV itself and refuses one chosen by the caller (400 `InvalidParameter`) unless the server
+allows it (`allow_chosen_iv`, for compatibility tests): with AES-GCM, a caller that may only Encrypt could
+otherwise reuse the IV of someone else's ciphertext (every sealed secret carries it in `annotations.iv`) and
+recover that ciphertext's plaintext. The SDK's and CDH's clients never send one.
+
 CiphertextBlob layout (opaque to clients): the 16 bytes of the key version's UUID, then the AES-256-GCM
 ciphertext with its 16-byte tag. The 12-byte IV travels separately (`Iv`), and `Aad` is the GCM AAD. The
 version prefix lets Decrypt find the key without a KeyId, as Alibaba's transfer SDK calls it.
@@ -56,10 +61,14 @@ class OpResult:
 class Operations:
     """Runs one API call for one client key against the storage."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, *, allow_chosen_iv: bool = False) -> None:
         self._storage = storage
+        self._allow_chosen_iv = allow_chosen_iv
+        # Parsed keys by key version: parsing costs more than the operation. Dropped as soon as a request finds
+        # the key in any state but Active, so nothing of a destroyed key stays usable.
         self._ec_keys: dict[str, ec.EllipticCurvePrivateKey] = {}
-        self._ec_lock = threading.Lock()
+        self._aes_keys: dict[str, AESGCM] = {}
+        self._cache_lock = threading.Lock()
         self._handlers: dict[str, tuple[str, Callable[[Any, str, Mapping[str, str]], OpResult]]] = {
             "Encrypt": ("EncryptRequest", self.encrypt),
             "Decrypt": ("DecryptRequest", self.decrypt),
@@ -80,7 +89,9 @@ class Operations:
         request_name, handler = self._handlers[api_name]
         try:
             request = proto.parse(request_name, body)
-        except DecodeError:
+        except (DecodeError, UnicodeDecodeError, RecursionError, ValueError, TypeError, IndexError, KeyError):
+            # Whatever the decoder raised on this body (invalid UTF-8 in a string field, groups nested deeper
+            # than the recursion limit, truncated fields): it is the caller's malformed input, not a server fault.
             raise KmsError.invalid_parameter(f"The body is not a valid {request_name} message.") from None
         return handler(request, client_key_id, headers)
 
@@ -95,8 +106,11 @@ class Operations:
         self._check_usable(key, ref, operation, spec)
         return key
 
-    @staticmethod
-    def _check_usable(key: KeyRecord, ref: str, operation: str, spec: str) -> None:
+    def _check_usable(self, key: KeyRecord, ref: str, operation: str, spec: str) -> None:
+        if key.state != "Active":
+            with self._cache_lock:
+                self._ec_keys.pop(key.version_id, None)
+                self._aes_keys.pop(key.version_id, None)
         if operation not in key.permissions:
             raise KmsError.no_permission(ref)
         if key.state != "Active":
@@ -112,29 +126,43 @@ class Operations:
             raise KmsError.invalid_parameter(f'Algorithm "{value}" is not supported here; use {expected}.')
         return value
 
+    def _aes(self, key: KeyRecord) -> AESGCM:
+        with self._cache_lock:
+            cached = self._aes_keys.get(key.version_id)
+        if cached is None:
+            cached = AESGCM(key.material)
+            with self._cache_lock:
+                self._aes_keys[key.version_id] = cached
+        return cached
+
     def _seal(self, key: KeyRecord, plaintext: bytes, aad: bytes, iv: bytes) -> bytes:
-        sealed = AESGCM(key.material).encrypt(iv, plaintext, aad or None)
+        sealed = self._aes(key).encrypt(iv, plaintext, aad or None)
         return uuid.UUID(key.version_id).bytes + sealed
 
     def _ec_key(self, key: KeyRecord) -> ec.EllipticCurvePrivateKey:
-        with self._ec_lock:
+        with self._cache_lock:
             cached = self._ec_keys.get(key.version_id)
         if cached is None:
             loaded = serialization.load_der_private_key(key.material, password=None)
             assert isinstance(loaded, ec.EllipticCurvePrivateKey)
             cached = loaded
-            with self._ec_lock:
+            with self._cache_lock:
                 self._ec_keys[key.version_id] = cached
         return cached
 
     # symmetric
 
     def encrypt(self, req: Any, client: str, headers: Mapping[str, str]) -> OpResult:
-        """Encrypt: AES-256-GCM under the key, random 12-byte IV unless one is given."""
+        """Encrypt: AES-256-GCM under the key with a random 12-byte IV (a caller's IV only if allowed)."""
         key = self._key(req.KeyId, client, "Encrypt", _AES)
         algorithm = self._check_algorithm(req.Algorithm, _GCM, optional=True)
         if not req.Plaintext:
             raise KmsError.invalid_parameter("Plaintext is empty.")
+        if req.Iv and not self._allow_chosen_iv:
+            raise KmsError.invalid_parameter(
+                "Iv must not be given: this instance chooses a fresh random IV for every Encrypt "
+                "(a reused AES-GCM IV exposes the data)."
+            )
         iv = req.Iv or os.urandom(_IV_LEN)
         if len(iv) != _IV_LEN:
             raise KmsError.invalid_parameter(f"Iv must be {_IV_LEN} bytes for AES_GCM, not {len(iv)}.")
@@ -175,7 +203,7 @@ class Operations:
             self._check_usable(found, found.key_id, "Decrypt", _AES)
             key = found
         try:
-            plaintext = AESGCM(key.material).decrypt(req.Iv, blob[_VERSION_LEN:], req.Aad or None)
+            plaintext = self._aes(key).decrypt(req.Iv, blob[_VERSION_LEN:], req.Aad or None)
         except InvalidTag:
             raise KmsError.invalid_parameter(
                 "The ciphertext does not authenticate: CiphertextBlob, Iv or Aad differ from what Encrypt used."

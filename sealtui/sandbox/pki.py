@@ -193,11 +193,12 @@ def issue_server_cert(ca: CertificateAuthority, instance_id: str) -> tuple[bytes
     return chain, private_key_pem(key)
 
 
-def private_key_pem(key: rsa.RSAPrivateKey) -> bytes:
-    """An unencrypted PKCS#8 PEM (only ever written to 0600 files)."""
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+def private_key_pem(key: rsa.RSAPrivateKey, password: bytes | None = None) -> bytes:
+    """A PKCS#8 PEM, encrypted with `password` when one is given (only ever written to 0600 files)."""
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
     )
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,11 @@ The schema is `dkms_api.proto` (decoded from the SDK's `openapi_util/protobuf/ap
 a **private** `DescriptorPool` under their own package and file name, so they never collide with the SDK's
 `api.proto` in the default pool when the server and the SDK share a process (pytest). Only field numbers and
 types matter on the wire; a test cross-checks every field against the SDK's descriptors.
+
+Requests (untrusted input) are parsed by protobuf itself. Responses are written by `serialize`, a direct
+proto3 encoder of the same table: the SDK pins protobuf < 4, which has no compiled implementation for this
+Python, and its pure-Python serializer cost ~25 µs of the server's ~250 µs per request. A test checks the
+encoder byte for byte against protobuf's serializer for every message.
 """
 
 from __future__ import annotations
@@ -140,6 +145,54 @@ def parse(name: str, data: bytes) -> Any:
     return msg
 
 
+def _field_table() -> dict[str, dict[str, tuple[int, str, bool]]]:
+    table: dict[str, dict[str, tuple[int, str, bool]]] = {}
+    for msg_name, spec in SCHEMA.items():
+        fields: dict[str, tuple[int, str, bool]] = {}
+        for item in spec.split(","):
+            words = item.split()
+            repeated = words[0] == "repeated"
+            type_name, assignment = words[-2:]
+            field_name, number = assignment.split("=")
+            fields[field_name] = (int(number), type_name, repeated)
+        table[msg_name] = dict(sorted(fields.items(), key=lambda kv: kv[1][0]))  # field-number order, as protobuf
+    return table
+
+
+_FIELDS = _field_table()
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _encode_value(number: int, type_name: str, value: Any) -> bytes:
+    if type_name in ("string", "bytes"):
+        data = value.encode("utf-8") if type_name == "string" else bytes(value)
+        return _varint(number << 3 | 2) + _varint(len(data)) + data
+    if type_name == "bool":
+        return _varint(number << 3) + b"\x01"
+    if type_name == "int32":
+        return _varint(number << 3) + _varint(value if value >= 0 else value + (1 << 64))  # two's complement
+    raise TypeError(f"cannot encode a {type_name}")
+
+
 def serialize(name: str, **fields: Any) -> bytes:
-    """Serialize the message `name` with the given fields (unset ones take their proto3 defaults)."""
-    return bytes(MESSAGES[name](**fields).SerializeToString())
+    """Serialize the message `name` with the given fields (unset and default ones are omitted, as in proto3)."""
+    table = _FIELDS[name]
+    unknown = set(fields) - set(table)
+    if unknown:
+        raise ValueError(f"{name} has no field {', '.join(sorted(unknown))}")
+    out: list[bytes] = []
+    for field_name, (number, type_name, repeated) in table.items():
+        value = fields.get(field_name)
+        if repeated:
+            out.extend(_encode_value(number, type_name, item) for item in value or ())
+        elif value:
+            out.append(_encode_value(number, type_name, value))
+    return b"".join(out)

@@ -1,39 +1,48 @@
-"""The HTTPS server: stdlib `http.server` with the details the SDK needs (dkms-protocol.md §1, §8).
+"""The HTTPS server of the local KMS: an accept loop, a thread per connection, and the limits (DESIGN §5).
 
-- The TLS handshake runs in the connection's worker thread, never in the accept loop, so one slow or broken
-  client cannot stall the others (the SDK's async path opens a new TLS connection per call).
-- HTTP/1.1 keep-alive with `Content-Length` on every response (the sync path reuses one connection), and
-  `TCP_NODELAY` plus headers and body written in one send: otherwise Nagle + delayed ACK add ~40 ms per call.
-- On start it writes `<root>/serve.json` with the bound endpoint and holds an flock on `<root>/serve.lock`, so
-  `status` knows whether it runs (the kernel drops the lock even on SIGKILL).
+- Each connection (`connection.py`) runs in its own thread with a blocking TLS socket: the handshake happens
+  there, never in the accept loop, so one slow or broken client cannot stall the others.
+- At most `Limits.max_connections` connections are served at once, kept below the process's file-descriptor
+  limit. A few more are answered `Rejected.Throttling` (the SDK backs off and retries); past those, new
+  connections are closed at once. If `accept` still runs out of descriptors, the loop pauses instead of
+  spinning.
+- On start it checks the database (`PRAGMA quick_check`), writes `<root>/serve.json` with the bound endpoint
+  and holds an flock on `<root>/serve.lock`, so `status` knows whether it runs (the kernel drops the lock even
+  on SIGKILL).
+
+Why threads and not asyncio/aiohttp: measured with the lean clients of `bench/kms.py`, aiohttp's server (through
+asyncio's pure-Python TLS layer) spent 140-290 µs of CPU per request before any KMS work, as much as the whole
+plain stdlib HTTPS floor; blocking TLS sockets in threads with httptools spent 40-70 µs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import email.utils
+import errno
 import fcntl
-import http.server
 import json
 import os
+import resource
 import socket
-import socketserver
 import ssl
 import sys
 import threading
-from http import HTTPStatus
+import time
 from pathlib import Path
 from typing import Any
 
-from sealtui.core.errors import InvalidInputError
+from sealtui.core.errors import InvalidInputError, SealtuiError
 from sealtui.sandbox import fsutil
-from sealtui.sandbox.app import MAX_BODY, KmsApp, Response
-from sealtui.sandbox.kmserror import KmsError
+from sealtui.sandbox.admin import seal_legacy_keys, server_key_password
+from sealtui.sandbox.app import KmsApp, Response
+from sealtui.sandbox.connection import BodyBudget, Connection, Limits
 from sealtui.sandbox.layout import Layout
 from sealtui.sandbox.storage import Storage
 
 __all__ = [
+    "Limits",
+    "ListenError",
     "RunningSandbox",
     "SandboxServer",
     "endpoint_for",
@@ -43,10 +52,15 @@ __all__ = [
     "start_in_thread",
 ]
 
-HANDSHAKE_TIMEOUT = 10.0
-_DRAIN_LIMIT = 4 * MAX_BODY
-IDLE_TIMEOUT = 120.0
-"""Seconds an idle keep-alive connection is kept open."""
+REFUSAL_SLOTS = 8
+"""Connections over the limit that still get a polite `Rejected.Throttling` answer."""
+_OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+
+
+class ListenError(SealtuiError):
+    """The local KMS cannot listen where it was asked to (the port is taken, or not allowed)."""
+
+    exit_code = 5
 
 
 def endpoint_for(host: str, port: int) -> str:
@@ -58,147 +72,54 @@ def endpoint_for(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    timeout = IDLE_TIMEOUT
-    server_version = "sealtui-sandbox"
-    sys_version = ""
-    server: _HTTPServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the stdlib access log (`log_call` logs calls when verbose)."""
-
-    def _send(self, response: Response, *, close: bool = False) -> None:
-        lines = [
-            f"HTTP/1.1 {response.status} {HTTPStatus(response.status).phrase}",
-            f"Server: {self.server_version}",
-            f"Date: {email.utils.formatdate(usegmt=True)}",
-            "Content-Type: application/x-protobuf",
-            f"Content-Length: {len(response.body)}",
-            *(f"{name}: {value}" for name, value in response.headers.items()),
-        ]
-        if close:
-            lines.append("Connection: close")
-            self.close_connection = True
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(head + response.body)  # one send: see the module docstring
-        self.server.log_call(self.client_address, response)
-
-    def _refuse(self, err: KmsError, *, close: bool = False) -> None:
-        self._send(KmsApp.error(err), close=close)
-
-    def do_POST(self) -> None:
-        """Every KMS call: `POST /` with a protobuf body."""
-        if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            self._refuse(KmsError(411, "MissingContentLength", "Send the body with a Content-Length."), close=True)
-            return
-        try:
-            length = int(self.headers.get("content-length", "0"))
-            if length < 0:
-                raise ValueError
-        except ValueError:
-            self._refuse(KmsError.invalid_parameter("Content-Length is not a number."), close=True)
-            return
-        if length > MAX_BODY:
-            # Read (and drop) a moderately oversized body first: closing with unread data makes the kernel
-            # send RST, and the client would see "connection reset" instead of the 413.
-            if length <= _DRAIN_LIMIT:
-                self._discard(length)
-            self._refuse(KmsError.body_too_large(length, MAX_BODY), close=True)
-            return
-        body = self.rfile.read(length) if length else b""
-        if len(body) != length:  # the client went away mid-body
-            self.close_connection = True
-            return
-        if self.path.split("?", 1)[0] != "/":
-            self._refuse(KmsError(404, "NotFound", f'The path "{self.path}" does not exist; use POST /.'))
-            return
-        headers: dict[str, str] = {}
-        for name, value in self.headers.items():
-            headers.setdefault(name.lower(), value)
-        self._send(self.server.app.handle(headers, body))
-
-    def _discard(self, length: int) -> None:
-        while length > 0:
-            chunk = self.rfile.read(min(length, 1 << 16))
-            if not chunk:
-                return
-            length -= len(chunk)
-
-    def _not_allowed(self) -> None:
-        err = KmsError(405, "MethodNotAllowed", f"{self.command} is not supported; use POST /.")
-        self._refuse(err, close=True)
-
-    do_GET = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+def connection_cap(wanted: int) -> int:
+    """`wanted`, lowered so that the connections (and the refusal slots) stay below the descriptor limit."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    reserve = max(32, soft // 4)  # the database, the log, the listening socket, the Python runtime
+    return max(1, min(wanted, soft - reserve - REFUSAL_SLOTS))
 
 
-class _HTTPServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128  # 32+ clients connecting at once must not overflow the backlog
-
-    def __init__(self, address: tuple[str, int], app: KmsApp, context: ssl.SSLContext, verbose: bool) -> None:
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.app = app
-        self.context = context
-        self.verbose = verbose
-        self._live: set[socket.socket] = set()
-        self._live_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind calls getfqdn(), a reverse DNS lookup that can hang offline: skip it.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        """Runs in the connection's thread: TLS handshake first, then the HTTP handler."""
-        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        request.settimeout(HANDSHAKE_TIMEOUT)
-        try:
-            conn = self.context.wrap_socket(request, server_side=True)
-        except (OSError, ssl.SSLError) as e:
-            if self.verbose:
-                sys.stderr.write(f"sealtui sandbox: TLS handshake with {client_address[0]} failed: {e}\n")
-            return
-        with self._live_lock:
-            self._live.add(conn)
-        try:
-            _Handler(conn, client_address, self)
-        except (ConnectionError, TimeoutError, ssl.SSLError):
-            pass  # the client went away; nothing to answer
-        finally:
-            with self._live_lock:
-                self._live.discard(conn)
-            with contextlib.suppress(OSError):
-                conn.close()
-
-    def close_connections(self) -> None:
-        """Shut down every open client connection (idle keep-alive ones included)."""
-        with self._live_lock:
-            live = list(self._live)
-        for conn in live:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-    def log_call(self, client_address: Any, response: Response) -> None:
-        if self.verbose:
-            what = response.api_name or "-"
-            outcome = response.error_code or "OK"
-            sys.stderr.write(
-                f"sealtui sandbox: {client_address[0]} {what} {response.client_key_id or '-'} "
-                f"{response.status} {outcome}\n"
-            )
+def _listen_error(host: str, port: int, e: OSError) -> ListenError:
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if e.errno == errno.EADDRINUSE:
+        return ListenError(
+            f"cannot listen on {where}: the port is already in use",
+            fix=f"stop what is using port {port}, or choose another with --port PORT (or KMS_PORT); "
+            "--port 0 picks a free one",
+        )
+    if e.errno == errno.EACCES:
+        return ListenError(f"cannot listen on {where}: permission denied", fix="use a port above 1023 (--port PORT)")
+    if e.errno == errno.EADDRNOTAVAIL:
+        return ListenError(
+            f"cannot listen on {where}: the address is not one of this machine's",
+            fix="use --hostname 127.0.0.1 (or an address of this machine)",
+        )
+    return ListenError(f"cannot listen on {where}: {e.strerror}", fix="choose another --hostname or --port")
 
 
 class SandboxServer:
     """A bound (not yet serving) sandbox server for one root directory."""
 
-    def __init__(self, root_dir: Path, host: str, port: int, *, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        root_dir: Path,
+        host: str,
+        port: int,
+        *,
+        verbose: bool = False,
+        key_dir: Path | None = None,
+        allow_chosen_iv: bool = False,
+        limits: Limits | None = None,
+    ) -> None:
         self.layout = Layout(Path(root_dir).expanduser().absolute())
-        self.storage = Storage(self.layout.root)
+        self.verbose = verbose
+        self.limits = limits or Limits()
+        self.max_connections = connection_cap(self.limits.max_connections)
+        self.storage = Storage(self.layout.root, key_dir=key_dir)
         try:
+            self.storage.quick_check()  # first: a damaged page can make the instance look incomplete
             self.kms_instance_id = self.storage.get_meta("kms_instance_id") or ""
             if not self.kms_instance_id:
                 raise InvalidInputError(
@@ -207,34 +128,56 @@ class SandboxServer:
                 )
             self._lock_fd = self._acquire_lock()
             try:
-                self.httpd = self._bind(host, port, verbose)
+                context = self._tls_context()
+                self._sock = self._bind(host, port)
             except BaseException:
                 os.close(self._lock_fd)
                 raise
         except BaseException:
             self.storage.close()
             raise
-        self.host, self.port = host, int(self.httpd.server_address[1])
+        self.app = KmsApp(self.storage, allow_chosen_iv=allow_chosen_iv)
+        self._context = context
+        self._budget = BodyBudget(self.limits.body_budget)
+        self._stopping = threading.Event()
+        self._count_lock = threading.Lock()
+        self._active = 0
+        self._refusing = 0
+        self._live: set[Connection] = set()
+        self._threads: set[threading.Thread] = set()
+        self._last_limit_note = 0.0
+        self.host, self.port = host, int(self._sock.getsockname()[1])
         self.endpoint = endpoint_for(host, self.port)
         self._write_serve_json()
 
-    def _bind(self, host: str, port: int, verbose: bool) -> _HTTPServer:
+    def _tls_context(self) -> ssl.SSLContext:
+        master = self.storage.master
+        seal_legacy_keys(self.layout, master)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.options |= ssl.OP_NO_RENEGOTIATION
         try:
-            context.load_cert_chain(self.layout.server_chain, self.layout.server_key)
+            context.load_cert_chain(self.layout.server_chain, self.layout.server_key, server_key_password(master))
         except (OSError, ssl.SSLError) as e:
             raise InvalidInputError(
                 f"cannot load the server certificate from {self.layout.pki_dir}: {e}",
-                fix="the instance's pki/ directory is damaged: create a new instance with `sealtui sandbox init`",
+                fix="the instance's pki/ directory (or its master key) is damaged: create a new instance "
+                "with `sealtui sandbox init`",
             ) from None
+        return context
+
+    def _bind(self, host: str, port: int) -> socket.socket:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
         try:
-            return _HTTPServer((host, port), KmsApp(self.storage), context, verbose)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+            sock.listen(128)  # 32+ clients connecting at once must not overflow the backlog
         except OSError as e:
-            raise InvalidInputError(
-                f"cannot listen on {host}:{port}: {e.strerror}",
-                fix="choose another --port (0 picks a free one) or stop what is using it",
-            ) from None
+            sock.close()
+            raise _listen_error(host, port, e) from None
+        sock.settimeout(0.2)  # how often the accept loop looks at the stop flag
+        return sock
 
     def _acquire_lock(self) -> int:
         fd = os.open(self.layout.serve_lock, os.O_RDWR | os.O_CREAT, 0o600)
@@ -265,18 +208,99 @@ class SandboxServer:
         sys.stderr.write(f"sealtui sandbox: serving https://{self.endpoint} (instance {self.kms_instance_id})\n")
         sys.stderr.flush()
 
+    # the accept loop
+
     def serve_forever(self) -> None:
-        """Serve until `shutdown()` is called from another thread."""
-        self.httpd.serve_forever(poll_interval=0.2)
+        """Accept connections until `shutdown()` is called from another thread."""
+        while not self._stopping.is_set():
+            try:
+                raw, address = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError as e:
+                if self._stopping.is_set():
+                    break
+                if e.errno in _OUT_OF_DESCRIPTORS:
+                    self._note_limit("the process has no file descriptor left")
+                    self._stopping.wait(0.5)  # the pending connection waits in the backlog; never spin
+                continue
+            self._dispatch(raw, str(address[0]))
+
+    def _dispatch(self, raw: socket.socket, peer: str) -> None:
+        with self._count_lock:
+            if self._active < self.max_connections:
+                self._active += 1
+                refuse = False
+            elif self._refusing < REFUSAL_SLOTS:
+                self._refusing += 1
+                refuse = True
+            else:
+                raw.close()
+                self._note_limit(f"{self._active} connections are open (the limit)")
+                return
+        if refuse:
+            self._note_limit(f"{self._active} connections are open (the limit)")
+        conn = Connection(raw, peer, self._context, self.app, self.limits, self._budget, self._log_call, refuse)
+        thread = threading.Thread(target=self._run, args=(conn, refuse), name="sealtui-sandbox-conn", daemon=True)
+        with self._count_lock:
+            self._live.add(conn)
+            self._threads.add(thread)
+        try:
+            thread.start()
+        except RuntimeError:  # no thread can be started: refuse this one
+            self._release(conn, thread, refuse)
+            raw.close()
+
+    def _run(self, conn: Connection, refuse: bool) -> None:
+        try:
+            conn.run()
+        finally:
+            self._release(conn, threading.current_thread(), refuse)
+
+    def _release(self, conn: Connection, thread: threading.Thread, refuse: bool) -> None:
+        with self._count_lock:
+            self._live.discard(conn)
+            self._threads.discard(thread)
+            if refuse:
+                self._refusing -= 1
+            else:
+                self._active -= 1
+
+    def _note_limit(self, what: str) -> None:
+        now = time.monotonic()
+        if now - self._last_limit_note >= 10:  # once in a while: an attack must not flood the log
+            self._last_limit_note = now
+            sys.stderr.write(f"sealtui sandbox: {what}; refusing new connections for now\n")
+
+    def _log_call(self, peer: str, response: Response) -> None:
+        if self.verbose:
+            what = response.api_name or "-"
+            outcome = response.error_code or "OK"
+            sys.stderr.write(
+                f"sealtui sandbox: {peer} {what} {response.client_key_id or '-'} {response.status} {outcome}\n"
+            )
+
+    def open_connections(self) -> int:
+        """Connections being served or refused right now."""
+        with self._count_lock:
+            return self._active + self._refusing
 
     def shutdown(self) -> None:
-        """Stop `serve_forever` (call from another thread)."""
-        self.httpd.shutdown()
+        """Make `serve_forever` return (call from another thread)."""
+        self._stopping.set()
 
     def close(self) -> None:
         """Close the listening socket and every connection, release the lock."""
-        self.httpd.server_close()
-        self.httpd.close_connections()
+        self._stopping.set()
+        with contextlib.suppress(OSError):
+            self._sock.close()
+        with self._count_lock:
+            live, threads = list(self._live), list(self._threads)
+        for conn in live:
+            conn.shutdown()
+        deadline = time.monotonic() + 2.0
+        for thread in threads:  # woken by the shutdown above; let them finish before the storage closes
+            thread.join(max(0.0, deadline - time.monotonic()))
         with contextlib.suppress(OSError):
             os.close(self._lock_fd)
         self.storage.close()
@@ -306,7 +330,16 @@ def is_serving(layout: Layout) -> bool:
     return False
 
 
-def serve(root_dir: Path, host: str = "127.0.0.1", port: int = 9998, *, verbose: bool = False) -> None:
+def serve(
+    root_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 9998,
+    *,
+    verbose: bool = False,
+    key_dir: Path | None = None,
+    allow_chosen_iv: bool = False,
+    limits: Limits | None = None,
+) -> None:
     """Serve `root_dir` on `host:port` until interrupted (SIGINT or SIGTERM), blocking.
 
     Writes `<root>/serve.json` with the bound endpoint and prints
@@ -314,7 +347,9 @@ def serve(root_dir: Path, host: str = "127.0.0.1", port: int = 9998, *, verbose:
     """
     import signal
 
-    server = SandboxServer(root_dir, host, port, verbose=verbose)
+    server = SandboxServer(
+        root_dir, host, port, verbose=verbose, key_dir=key_dir, allow_chosen_iv=allow_chosen_iv, limits=limits
+    )
 
     def _terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -347,6 +382,10 @@ class RunningSandbox:
             self._thread.join()
             self._server.close()
 
+    def open_connections(self) -> int:
+        """Connections being served or refused right now (for tests of the limits)."""
+        return self._server.open_connections()
+
     def __enter__(self) -> RunningSandbox:
         return self
 
@@ -354,6 +393,15 @@ class RunningSandbox:
         self.stop()
 
 
-def start_in_thread(root_dir: Path, host: str = "127.0.0.1", port: int = 0) -> RunningSandbox:
+def start_in_thread(
+    root_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    key_dir: Path | None = None,
+    allow_chosen_iv: bool = False,
+    limits: Limits | None = None,
+) -> RunningSandbox:
     """Bind now (errors raise here) and serve in a daemon thread."""
-    return RunningSandbox(SandboxServer(root_dir, host, port))
+    server = SandboxServer(root_dir, host, port, key_dir=key_dir, allow_chosen_iv=allow_chosen_iv, limits=limits)
+    return RunningSandbox(server)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sealtui import sandbox as api
 from sealtui.core.credentials import load_client_key, read_password_file
-from sealtui.sandbox.rawclient import RawKmsClient
+from tests.rawclient import RawKmsClient
 from tests.sandbox_support import ROOT, SandboxProcess, start_sandbox
 
 THREADS = 8

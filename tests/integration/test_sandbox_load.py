@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 
 from sealtui.core.credentials import load_client_key, read_password_file
-from sealtui.sandbox.rawclient import RawKmsClient
+from tests.rawclient import RawKmsClient
 from tests.sandbox_support import SandboxInfo
 
 CLIENTS = 32

@@ -47,3 +47,16 @@ def test_invalid_values_name_the_setting(monkeypatch: pytest.MonkeyPatch):
         load_settings()
     with pytest.raises(UsageError, match="--port"):
         load_settings(port=70000)
+
+
+def test_master_key_dir_and_chosen_iv_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.delenv("KMS_MASTER_KEY_DIR", raising=False)
+    monkeypatch.delenv("KMS_ALLOW_CHOSEN_IV", raising=False)
+    s = load_settings()
+    assert (s.master_key_dir, s.allow_chosen_iv) == (None, False)  # a caller's IV is refused unless asked
+    (tmp_path / ".env").write_text("KMS_MASTER_KEY_DIR=/from/dotenv\nKMS_ALLOW_CHOSEN_IV=true\n")
+    s = load_settings()
+    assert (s.master_key_dir, s.allow_chosen_iv) == (Path("/from/dotenv"), True)
+    monkeypatch.setenv("KMS_MASTER_KEY_DIR", "~/keys")
+    assert load_settings().master_key_dir == Path.home() / "keys"
+    assert load_settings(master_key_dir="/flag", allow_chosen_iv=False).allow_chosen_iv is False

@@ -9,7 +9,8 @@ import pytest
 
 from sealtui import sandbox
 from sealtui.core.errors import InvalidInputError
-from sealtui.sandbox.rawclient import RawKmsClient
+from sealtui.sandbox.server import ListenError
+from tests.rawclient import RawKmsClient
 
 
 @pytest.fixture
@@ -44,8 +45,9 @@ def test_busy_port_is_a_clear_error(instance: sandbox.SandboxStatus):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        with pytest.raises(InvalidInputError, match=f"cannot listen on 127.0.0.1:{port}"):
+        with pytest.raises(ListenError, match=f"cannot listen on 127.0.0.1:{port}: the port is already in use") as e:
             sandbox.start_in_thread(instance.root_dir, port=port)
+        assert e.value.fix and "--port 0" in e.value.fix and e.value.exit_code == 5
     with sandbox.start_in_thread(instance.root_dir):  # the failed attempt released the lock
         assert sandbox.load_status(instance.root_dir).running
     assert not sandbox.load_status(instance.root_dir).running

@@ -1,4 +1,4 @@
-"""A minimal KMS-instance client for tests and benchmarks: raw signed requests over a keep-alive connection.
+"""A minimal KMS-instance client for tests: raw signed requests over a keep-alive connection.
 
 The product talks to KMS instances through the official SDK (`sealtui.providers`). This client exists because
 the SDK always signs correctly (tests must forge bad requests) and re-parses its RSA key on every call (~40 ms;
