@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from sealtui.core.errors import InvalidInputError
 from sealtui.sandbox import fsutil, pki
 from sealtui.sandbox.layout import Layout
-from sealtui.sandbox.masterkey import MasterKey, key_path
+from sealtui.sandbox.masterkey import key_path
 from sealtui.sandbox.models import DEFAULT_KEY_ALIAS, SIGNING_KEY_ALIAS, KeyInfo, SandboxStatus
+from sealtui.sandbox.pkikeys import issuing_key_password, load_rsa_key, server_key_password
 from sealtui.sandbox.storage import Storage
 
 __all__ = [
@@ -33,15 +34,6 @@ __all__ = [
     "revoke",
     "set_key_state",
 ]
-
-_SERVER_KEY_PURPOSE = "sealtui local KMS: pki/server-key.pem"
-_ISSUING_KEY_PURPOSE = "sealtui local KMS: pki/intermediate-ca-key.pem"
-
-
-def server_key_password(master: MasterKey) -> bytes:
-    """The password of the encrypted TLS server key (`pki/server-key.pem`)."""
-    return master.derive_password(_SERVER_KEY_PURPOSE)
-
 
 def init_instance(root_dir: Path, *, key_dir: Path | None = None) -> SandboxStatus:
     """Create a new instance in `root_dir` (absent or empty), its master key in `key_dir`.
@@ -71,11 +63,11 @@ def init_instance(root_dir: Path, *, key_dir: Path | None = None) -> SandboxStat
         pem = serialization.Encoding.PEM
         fsutil.write_private(layout.root_ca_cert, ca.root_cert.public_bytes(pem))
         fsutil.write_private(layout.intermediate_ca_cert, ca.intermediate_cert.public_bytes(pem))
-        issuing_password = db.master.derive_password(_ISSUING_KEY_PURPOSE)
+        issuing_password = issuing_key_password(db.master)
         fsutil.write_private(layout.intermediate_ca_key, pki.private_key_pem(ca.intermediate_key, issuing_password))
         chain, server_key = pki.issue_server_cert(ca, instance_id)
         fsutil.write_private(layout.server_chain, chain)
-        server_pem = pki.private_key_pem(_load_key(server_key), server_key_password(db.master))
+        server_pem = pki.private_key_pem(load_rsa_key(server_key), server_key_password(db.master))
         fsutil.write_private(layout.server_key, server_pem)
 
         client = pki.issue_client_key(instance_id)
@@ -93,22 +85,6 @@ def init_instance(root_dir: Path, *, key_dir: Path | None = None) -> SandboxStat
         db.set_meta("client_key_id", client.key_id)
         db.set_meta("kms_instance_id", instance_id)
     return load_status(root, key_dir=key_dir)
-
-
-def _load_key(pem: bytes, password: bytes | None = None) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(pem, password)
-    assert isinstance(key, rsa.RSAPrivateKey)
-    return key
-
-
-def seal_legacy_keys(layout: Layout, master: MasterKey) -> None:
-    """Bring an instance made before the hardening up to it: drop the root CA key, encrypt the others."""
-    layout.legacy_root_ca_key.unlink(missing_ok=True)
-    for path, purpose in ((layout.intermediate_ca_key, _ISSUING_KEY_PURPOSE), (layout.server_key, _SERVER_KEY_PURPOSE)):
-        data = path.read_bytes() if path.is_file() else b""
-        if data and b"ENCRYPTED" not in data:
-            sealed = pki.private_key_pem(_load_key(data), master.derive_password(purpose))
-            fsutil.write_private_atomic(path, sealed)
 
 
 def _ec_material() -> bytes:

@@ -34,10 +34,10 @@ from typing import Any
 
 from sealtui.core.errors import InvalidInputError, SealtuiError
 from sealtui.sandbox import fsutil
-from sealtui.sandbox.admin import seal_legacy_keys, server_key_password
 from sealtui.sandbox.app import KmsApp, Response
 from sealtui.sandbox.connection import BodyBudget, Connection, Limits
 from sealtui.sandbox.layout import Layout
+from sealtui.sandbox.pkikeys import seal_legacy_keys, server_key_password
 from sealtui.sandbox.storage import Storage
 
 __all__ = [

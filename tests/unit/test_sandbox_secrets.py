@@ -87,7 +87,7 @@ def test_an_instance_from_before_is_brought_up_to_date(instance: sandbox.Sandbox
 
 
 def sandbox_admin_password(db: Storage) -> bytes:
-    from sealtui.sandbox.admin import server_key_password
+    from sealtui.sandbox.pkikeys import server_key_password
 
     return server_key_password(db.master)
 
