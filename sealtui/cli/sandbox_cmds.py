@@ -224,14 +224,16 @@ def _status(args: argparse.Namespace) -> int:
 
     status = load()
     if args.wait is not None:
+        from sealtui.service.local_kms import serving_endpoint
+
         deadline = time.monotonic() + args.wait
-        while not status.running:
+        while serving_endpoint(status.root_dir) is None:  # listening, not only locked: its endpoint is known
             if time.monotonic() >= deadline:
                 raise ProviderError(f"no server serves the local KMS instance in {status.root_dir} after "
                                     f"{args.wait:g} s", fix=f"start it: sealtui sandbox serve --root-dir "
                                     f"{status.root_dir} (and see what it prints)")
             time.sleep(0.1)
-            status = load()
+        status = load()
     _print_status(status, args.json)
     return _io.EXIT_OK
 

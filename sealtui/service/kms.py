@@ -101,22 +101,20 @@ def connect(target: KmsTarget, credentials: AliyunCredentials | None = None) -> 
 
 def local_endpoint(source: CredentialSource) -> str | None:
     """Where the local KMS instance serves now, when `source` is its credentials directory (`<root>/credentials`);
-    None for any other credentials. A local instance that is not running is an error: its instance's own endpoint
+    None for any other credentials. A local instance that is not serving is an error: its instance's own endpoint
     names no real host."""
     if source.directory is None:
         return None
     from sealtui.sandbox.layout import Layout
+    from sealtui.service.local_kms import instance_exists, serving_endpoint
 
     directory = Path(source.directory).expanduser().resolve()
-    layout = Layout(directory.parent)
-    if directory.name != layout.credentials_dir.name or not layout.database.exists():
+    if Layout(directory.parent).credentials_dir != directory or not instance_exists(directory.parent):
         return None
-    from sealtui.sandbox.server import is_serving, read_serve_json
-
-    endpoint = read_serve_json(layout).get("endpoint")
-    if not is_serving(layout) or not isinstance(endpoint, str) or not endpoint:
-        raise ProviderError(f"the local KMS instance in {layout.root} is not running",
-                            fix=f"start it with `sealtui sandbox serve --root-dir {layout.root}`, or give the "
+    endpoint = serving_endpoint(directory.parent)
+    if endpoint is None:
+        raise ProviderError(f"the local KMS instance in {directory.parent} is not running",
+                            fix=f"start it with `sealtui sandbox serve --root-dir {directory.parent}`, or give the "
                             "endpoint where it serves")
     return endpoint
 

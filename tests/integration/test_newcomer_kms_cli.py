@@ -5,6 +5,7 @@ Each command runs as a real process; each test is named after the item of the is
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import stat
@@ -171,3 +172,33 @@ def test_item22_the_readme_walkthrough_runs(tmp_path):
             server.terminate()
             server.wait(timeout=30)
     assert not (home / ".config" / "sealtui" / "config.json").exists()
+
+
+def test_item10_a_server_that_is_starting_is_not_taken_at_its_last_endpoint(tmp_path):
+    """While a new server holds the lock but has not bound yet, serve.json still names the last run's endpoint
+    (perhaps a port something else holds now): that is not where the instance serves."""
+    import fcntl
+
+    from sealtui import sandbox
+    from sealtui.sandbox.layout import Layout
+    from sealtui.service.kms import CredentialSource, local_endpoint
+    from sealtui.service.local_kms import serving_endpoint
+
+    root = tmp_path / "kms"
+    sandbox.init_instance(root)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    layout = Layout(root)
+    layout.serve_json.write_text(json.dumps({"endpoint": "127.0.0.1:9998", "pid": gone.pid}))
+    fd = os.open(layout.serve_lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a starting server holds it
+        assert serving_endpoint(root) is None
+        with pytest.raises(Exception, match="is not running"):
+            local_endpoint(CredentialSource(directory=root / "credentials"))
+        layout.serve_json.write_text(json.dumps({"endpoint": "127.0.0.1:4242", "pid": os.getpid()}))
+        assert local_endpoint(CredentialSource(directory=root / "credentials")) == "127.0.0.1:4242"
+    finally:
+        os.close(fd)
+    assert serving_endpoint(root) is None  # the lock is free: nothing serves
+    assert local_endpoint(CredentialSource(directory=tmp_path)) is None  # not a local instance's credentials
