@@ -32,7 +32,8 @@ FILE_HELP = "a regular file or - for standard input, at most 64 MiB"
 
 
 INPUT_RULE = ("an argument that names an existing file is read from the file, - from standard input; anything else "
-              "is the text itself (--text: always the text itself; -f FILE: always a file)")
+              "is the text itself, except a path (a / in it, or a suffix such as .txt) that names no file: that is "
+              "an error")
 """How every command that takes a value or a file reads its argument (said in --help and the README)."""
 
 
@@ -41,12 +42,12 @@ def add_input_arguments(parser: argparse.ArgumentParser, what: str = "the sealed
     parser.add_argument("text", nargs="?", metavar="TEXT",
                         help=f"{what}: a file holding it, - for standard input, or the text itself")
     parser.add_argument("-f", "--file", type=Path, metavar="FILE", help=f"read {what} from FILE ({FILE_HELP})")
-    add_text_flag(parser, "TEXT")
+    add_text_flag(parser, "TEXT", "; -f FILE always reads a file")
 
 
-def add_text_flag(parser: argparse.ArgumentParser, names: str) -> None:
+def add_text_flag(parser: argparse.ArgumentParser, names: str, more: str = "") -> None:
     """Add `--text` (take the arguments as the text itself) and say the rule in the command's help."""
-    parser.epilog = f"{names}: {INPUT_RULE}."
+    parser.epilog = f"{names}: {INPUT_RULE}. --text takes {names} as the text itself{more}."
     parser.add_argument("--text", dest="literal", action="store_true",
                         help=f"take {names} as the text itself, never as a file name")
 
