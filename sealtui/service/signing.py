@@ -111,8 +111,8 @@ def export_public_jwk(key: SigningKey, target: KmsTarget | None, path: Path,
     if key.kms_key is None:
         raise UsageError("the signing key is not held in a KMS", fix="its public JWK is the file beside it")
     check_new_file(path)
-    public: dict[str, Any] = _kms_signer(key, target, credentials).public_jwk()
     ensure_directory(Path(path).expanduser().parent)
+    public: dict[str, Any] = _kms_signer(key, target, credentials).public_jwk()
     path = write_public_file(path, (json.dumps(public, indent=2) + "\n").encode("utf-8"))
     return replace(key, public_path=path)
 
