@@ -79,11 +79,11 @@ def value_or_file(arg: str, what: str, *, literal: bool = False) -> tuple[str, s
             "standard input"
     if _names_a_file(arg):
         return read_text(arg, what), arg
-    from sealtui.core.diff import is_sealed_value
+    if _looks_like_path(arg):
+        from sealtui.core.diff import is_sealed_value
 
-    if _looks_like_path(arg) and not is_sealed_value(arg):
-        raise InvalidInputError(f"{arg}: no such file",
-                                fix=f"check the path; to give {what} itself, add --text")
+        if not is_sealed_value(arg):
+            raise InvalidInputError(f"{arg}: no such file", fix=f"check the path; to give {what} itself, add --text")
     return arg, repr(arg)
 
 
