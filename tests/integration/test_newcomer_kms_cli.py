@@ -202,3 +202,17 @@ def test_item10_a_server_that_is_starting_is_not_taken_at_its_last_endpoint(tmp_
         os.close(fd)
     assert serving_endpoint(root) is None  # the lock is free: nothing serves
     assert local_endpoint(CredentialSource(directory=tmp_path)) is None  # not a local instance's credentials
+
+
+def test_item10_a_real_instance_s_bare_invalid_parameter_points_at_the_key_kind():
+    """An Alibaba instance answers a wrong kind of key with a bare InvalidParameter: the fix says what to check; a
+    Decrypt's InvalidParameter (also a ciphertext that does not authenticate) keeps its own fix."""
+    from sealtui.providers.aliyun_errors import kms_error
+
+    where = {"endpoint": "kst-x.cryptoservice.kms.aliyuncs.com", "client_key_id": "KAAP.x", "kms_instance_id": "kst-x"}
+    e = kms_error("Encrypt", "InvalidParameter", "The specified parameter is not valid.", {"httpCode": 400},
+                  subject="alias/signing", **where)
+    assert e.fix is not None and "alias/signing is a symmetric (Aliyun_AES_256) key" in e.fix
+    d = kms_error("Decrypt", "InvalidParameter", "The specified parameter is not valid.", {"httpCode": 400},
+                  subject="key-1", **where)
+    assert d.fix == "check that the secret was sealed with this key and is intact"

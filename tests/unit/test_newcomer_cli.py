@@ -77,7 +77,7 @@ def test_item01_diff_of_two_values_that_are_not_sealed_is_an_error(work):
 
 def test_item01_diff_reads_standard_input_for_dash(work):
     r = run("diff", "-", "sealed2.txt", stdin=(work / "sealed.txt").read_text(), cwd=work)
-    assert r.returncode == 1 and "kbs:///default/key/2" in r.stdout, r.stderr
+    assert r.returncode == 1 and "kbs:///default/key/1" in r.stdout and "kbs:///default/key/2" in r.stdout, r.stderr
 
 
 def test_item01_every_value_argument_reads_an_existing_file(work):
