@@ -177,13 +177,12 @@ class SealtuiScreen(Screen[None]):
     # --- files -------------------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="saving")
-    def save_file(self, path: Path, data: bytes, *, private: bool = False) -> None:
-        """Write `data` to the new file `path` (never overwrites; `private`: mode 0600, for plaintext)."""
+    def save_file(self, path: Path, data: bytes) -> None:
+        """Write `data` to the new file `path`: never overwrites, mode 0600 (the rule of `sealtui.core.files`)."""
         from sealtui.core.files import write_new_file
 
-        write_new_file(path, data, mode=0o600 if private else 0o644)
-        note = " (mode 0600)" if private else ""
-        self.app.call_from_thread(self.notify, f"saved to {path}{note}", markup=False)
+        write_new_file(path, data)
+        self.app.call_from_thread(self.notify, f"saved to {path} (mode 0600)", markup=False)
 
     # --- errors -------------------------------------------------------------------------------------------
 

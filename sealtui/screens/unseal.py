@@ -148,7 +148,7 @@ class UnsealScreen(SealtuiScreen):
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self.save_file(path, data, private=True)
+                self.save_file(path, data)
 
         self.app.push_screen(PathDialog(PathRequest("Save the plaintext as (mode 0600, never overwrites)",
                                                     Path.cwd(), str(Path.cwd() / "plaintext"), must_exist=False)),
