@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sealtui.core.codec import Form, SealedSecret, decode, encode_sealed
     from sealtui.core.codec import parse_sealed as parse
+    from sealtui.core.diff import Comparison
+    from sealtui.core.diff import compare as diff
     from sealtui.core.envelope import open_envelope, seal_envelope
     from sealtui.core.errors import (
         CredentialError,
@@ -33,8 +35,10 @@ if TYPE_CHECKING:
     from sealtui.core.manifest import build_manifest as manifest
     from sealtui.core.models import EnvelopePayload, VaultPayload
     from sealtui.core.report import Finding, InspectionReport
+    from sealtui.core.scan import ScanResult
     from sealtui.core.vault import seal_vault
     from sealtui.core.verify import verify_sealed as verify
+    from sealtui.service.review import scan_manifests as scan
 
 _EXPORTS: dict[str, tuple[str, str]] = {
     "inspect": ("sealtui.core.lint", "inspect"),
@@ -53,6 +57,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Jwk": ("sealtui.core.jws", "Jwk"),
     "JwkSigner": ("sealtui.core.jws", "JwkSigner"),
     "manifest": ("sealtui.core.manifest", "build_manifest"),
+    "scan": ("sealtui.service.review", "scan_manifests"),
+    "ScanResult": ("sealtui.core.scan", "ScanResult"),
+    "diff": ("sealtui.core.diff", "compare"),
+    "Comparison": ("sealtui.core.diff", "Comparison"),
     "SecretManifest": ("sealtui.core.manifest", "SecretManifest"),
     "EnvelopePayload": ("sealtui.core.models", "EnvelopePayload"),
     "VaultPayload": ("sealtui.core.models", "VaultPayload"),
@@ -67,6 +75,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 }
 
 __all__ = [
+    "Comparison",
     "CredentialError",
     "EnvelopePayload",
     "Finding",
@@ -76,6 +85,7 @@ __all__ = [
     "Jwk",
     "JwkSigner",
     "ProviderError",
+    "ScanResult",
     "SealedSecret",
     "SealtuiError",
     "SecretManifest",
@@ -83,6 +93,7 @@ __all__ = [
     "VaultPayload",
     "VerificationError",
     "decode",
+    "diff",
     "encode_sealed",
     "generate_jwk",
     "inspect",
@@ -91,6 +102,7 @@ __all__ = [
     "manifest",
     "open_envelope",
     "parse",
+    "scan",
     "seal_envelope",
     "seal_vault",
     "verify",

@@ -6,7 +6,7 @@ CLI_ACTIONS: dict[str, str] = {
     "verify-with-jwk": "--jwk PUBLIC.json",
     "resign": "sealtui resign",
     "reseal": "sealtui seal …",
-    "strip-whitespace": "sealtui seal … --no-newline, or printf %s",
+    "strip-whitespace": "sealtui seal … > FILE writes no newline; or printf %s",
     "export-guest-bundle": "sealtui credentials export-guest-bundle",
 }
 """Action id → the CLI flag or command that does it."""

@@ -11,21 +11,28 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sealtui.cli._target import ENDPOINT_HELP
 
-def add_signing_arguments(p: argparse.ArgumentParser, *, credentials: bool = True) -> None:
-    """Add the signer options; `credentials` adds --credentials-dir/--endpoint for commands that lack them."""
+
+def add_signing_arguments(p: argparse.ArgumentParser, *, credentials: bool = True, newline: bool = True) -> None:
+    """Add the signer options; `credentials` adds --credentials-dir/--endpoint for commands that lack them,
+    `newline` adds --newline/--no-newline for commands that print a sealed string (`emit_sealed`)."""
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--signing-jwk", type=Path, metavar="PRIVATE.json",
                    help="the private P-256 JWK that signs the JWS (see `sealtui keygen`)")
     g.add_argument("--signing-key", metavar="KEYREF",
                    help="sign in the KMS with an EC P-256 key (alibabakms://…, key-… or alias/…); "
                    "the private key never leaves the KMS")
-    p.add_argument("--signing-kid", help="the JWS kid (default: the JWK's kid; required with --signing-key)")
-    p.add_argument("--no-newline", action="store_true", help="print no newline after the sealed string")
+    p.add_argument("--signing-kid", metavar="KID",
+                   help="the JWS kid (default: the JWK's kid; required with --signing-key)")
+    if newline:
+        p.add_argument("--newline", action=argparse.BooleanOptionalAction, default=None,
+                       help="end the sealed string with a newline (default: on a terminal only; into a file or a "
+                       "pipe, none, since CDH rejects a sealed string that ends with one)")
     if credentials:
         p.add_argument("--credentials-dir", type=Path, metavar="D",
                        help="with --signing-key: the KMS client-key credentials")
-        p.add_argument("--endpoint", metavar="HOST:PORT", help="with --signing-key: the KMS instance endpoint")
+        p.add_argument("--endpoint", metavar="HOST:PORT", help=f"with --signing-key: {ENDPOINT_HELP}")
 
 
 def signing_key(args: argparse.Namespace, key_text: str | None = None, kid: str | None = None) -> Any:
@@ -52,6 +59,8 @@ def load_signer(args: argparse.Namespace) -> Any:
 
 
 def emit_sealed(sealed: str, args: argparse.Namespace) -> None:
-    """Print a sealed string alone on stdout, with a newline unless --no-newline."""
-    sys.stdout.write(sealed if args.no_newline else sealed + "\n")
+    """Print a sealed string alone on stdout: with a newline on a terminal (or with --newline), without one into a
+    file or a pipe (or with --no-newline), so that `> sealed.txt` and `$(…)` hold exactly what CDH accepts."""
+    newline = sys.stdout.isatty() if args.newline is None else args.newline
+    sys.stdout.write(sealed + "\n" if newline else sealed)
     sys.stdout.flush()

@@ -7,6 +7,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+ENDPOINT_HELP = ("the KMS instance endpoint (default: <kms_instance_id>.cryptoservice.kms.aliyuncs.com; for the "
+                 "credentials of a local KMS instance, where it serves now)")
+"""What --endpoint means wherever it is given (`sealtui.service.kms.connect`)."""
+
 __all__ = ["add_credential_arguments", "add_endpoint", "add_explicit_files", "credential_source", "kms_target"]
 
 
@@ -14,7 +18,7 @@ def add_endpoint(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--endpoint",
         metavar="HOST:PORT",
-        help="the KMS instance endpoint (default <kms_instance_id>.cryptoservice.kms.aliyuncs.com)",
+        help=ENDPOINT_HELP,
     )
 
 

@@ -24,13 +24,14 @@ def register_seal_bulk(seal_subparsers: Any) -> None:
     p.add_argument("--provider", default="aliyun", choices=["aliyun"], help="the KMS provider (default aliyun)")
     p.add_argument("--key-id", required=True, metavar="K", help="key-…, alias/<name> or an alibabakms:// URI")
     add_credential_arguments(p)
-    add_signing_arguments(p, credentials=False)
+    add_signing_arguments(p, credentials=False, newline=False)
     p.add_argument("--name", required=True, help="the Secret's name")
-    p.add_argument("--namespace", help="the Secret's namespace")
+    p.add_argument("--namespace", metavar="NS", help="the Secret's namespace")
     p.add_argument("--data", action="store_true", help="write base64 `data` instead of `stringData`")
     p.add_argument("-o", "--output", type=Path, metavar="OUT",
                    help="write the manifest here (a new file, written whole or not at all); default stdout")
-    p.add_argument("--workers", type=int, default=8, help="parallel KMS calls (default 8)")
+    p.add_argument("--workers", type=int, default=8, metavar="N", help="parallel KMS calls (default 8)")
+    _io.add_oversized_flag(p)
     p.set_defaults(func=cmd_seal_bulk)
 
 
@@ -43,16 +44,15 @@ def cmd_seal_bulk(args: argparse.Namespace) -> int:
     from sealtui.service.sealing import seal_values
     from sealtui.service.signing import signer_for
 
-    if args.output is not None and args.output.exists():
-        from sealtui.core.errors import InvalidInputError
-
-        raise InvalidInputError(f"{args.output} already exists", fix="choose another -o path")
-    if args.env_file is not None:
-        text = _io.read_text(args.env_file, "the KEY=value file")
+    if args.output is not None:
+        _io.check_new_file(args.output)  # before any KMS call
+    if args.env_file is not None and str(args.env_file) != "-":
+        text, source = _io.read_text(args.env_file, "the KEY=value file"), str(args.env_file)
     else:
         text = _io.read_stdin_text("the KEY=value lines",
                                    "no values: give --env-file FILE or pipe KEY=value lines on standard input")
-    values = parse_env(text, str(args.env_file or "standard input"))
+        source = "standard input"
+    values = parse_env(text, source)
     parse_key_ref(args.key_id)
     target = kms_target(args, args.key_id)
     key = signing_key(args)
@@ -66,15 +66,18 @@ def cmd_seal_bulk(args: argparse.Namespace) -> int:
             sys.stderr.flush()
 
     try:
-        sealed = {v.name: v.sealed for v in seal_values(target, key, values, progress=progress,
-                                                         workers=args.workers)}
+        with _io.oversized_hint():
+            sealed = {v.name: v.sealed for v in seal_values(target, key, values, progress=progress,
+                                                             workers=args.workers,
+                                                             allow_oversized=args.allow_oversized)}
     finally:
         if show:
             sys.stderr.write("\n")
-    manifest = build_manifest(args.name, sealed, args.namespace, "data" if args.data else "stringData")
+    manifest = build_manifest(args.name, sealed, args.namespace, "data" if args.data else "stringData",
+                              allow_oversized=args.allow_oversized)
     text_out = manifest.to_yaml()
     if args.output is not None:
-        _io.write_new_file(args.output, text_out.encode("utf-8"), mode=0o644)
+        _io.write_new_file(args.output, text_out.encode("utf-8"))
         _io.note(f"sealed {len(sealed)} value(s) into {args.output}")
     else:
         sys.stdout.write(text_out)

@@ -9,6 +9,19 @@ from typing import Any
 
 from sealtui.cli import _io
 from sealtui.cli._signing import add_signing_arguments, emit_sealed, load_signer
+from sealtui.cli._target import ENDPOINT_HELP
+
+VAULT_PROVIDERS = ("kbs", "aliyun")
+"""The providers upstream CDH's default build opens vault secrets with (`UPSTREAM.getters` in
+`sealtui.core.consumers.providers`, kept equal by a test): sealtui seals only what upstream CDH accepts."""
+
+
+def _vault_provider(text: str) -> str:
+    if text.lower() in VAULT_PROVIDERS:
+        return text.lower()
+    raise argparse.ArgumentTypeError(
+        f"{text!r}: upstream CDH's default build opens vault secrets with {', '.join(VAULT_PROVIDERS)} only "
+        "(aws and ehsm need a CDH built with them), and sealtui seals only what upstream CDH accepts")
 
 
 def register(subparsers: Any) -> Any:
@@ -34,10 +47,11 @@ def register(subparsers: Any) -> Any:
                               "--from-kms, the key stays in the KMS and only <kid>-public.json is written, to "
                               "provision where CDH looks up the kid.")
     p.add_argument("--kid", required=True, help="the key id: a file name CDH looks up, or a kbs:/// URI")
-    p.add_argument("--output-dir", type=Path, default=Path("."), help="where to write the files (default .)")
+    p.add_argument("--output-dir", type=Path, default=Path("."), metavar="DIR",
+                   help="where to write the files (default .; created, mode 0700, when missing)")
     p.add_argument("--from-kms", metavar="KEYREF", help="export the public JWK of this EC P-256 KMS key instead")
     p.add_argument("--credentials-dir", type=Path, metavar="D", help="with --from-kms: the KMS credentials")
-    p.add_argument("--endpoint", metavar="HOST:PORT", help="with --from-kms: the KMS instance endpoint")
+    p.add_argument("--endpoint", metavar="HOST:PORT", help=f"with --from-kms: {ENDPOINT_HELP}")
     p.set_defaults(func=cmd_keygen)
 
     seal = subparsers.add_parser("seal", help="seal a secret (vault, or envelope through a KMS)")
@@ -46,7 +60,9 @@ def register(subparsers: Any) -> Any:
     p = seal_sub.add_parser("vault", help="seal a reference to a secret the provider holds (no KMS call)")
     p.add_argument("--resource-uri", "--name", dest="name", required=True,
                    help="kbs:///<repo>/<type>/<tag> (or the secret's name for a KMS provider)")
-    p.add_argument("--provider", default="kbs", choices=["kbs", "aliyun", "aws", "ehsm"])
+    p.add_argument("--provider", default="kbs", type=_vault_provider, choices=VAULT_PROVIDERS,
+                   help="where CDH gets the secret: kbs (default) or aliyun, the providers upstream CDH's default "
+                   "build opens vault secrets with")
     p.add_argument("--provider-setting", action="append", default=[], metavar="KEY=VALUE",
                    help="a provider_settings entry (repeatable), e.g. client_key_id=KAAP.…")
     p.add_argument("--annotation", action="append", default=[], metavar="KEY=VALUE",
@@ -58,11 +74,14 @@ def register(subparsers: Any) -> Any:
                               description="Build a v1 Secret from KEY=SEALED pairs given with --key or, when "
                               "none are given, read as lines from standard input.")
     p.add_argument("--name", required=True, help="the Secret's name")
-    p.add_argument("--namespace", help="the Secret's namespace")
-    p.add_argument("--key", action="append", default=[], metavar="NAME=SEALED", help="a value (repeatable)")
+    p.add_argument("--namespace", metavar="NS", help="the Secret's namespace")
+    p.add_argument("--key", action="append", default=[], metavar="NAME=SEALED",
+                   help="a value, or a file holding it (repeatable)")
     p.add_argument("--data", action="store_true", help="write base64 `data` instead of `stringData`")
     p.add_argument("--format", choices=["yaml", "kubectl", "pod", "all"], default="yaml",
                    help="the Secret YAML, the kubectl command, the pod env/volume snippet, or all three")
+    _io.add_oversized_flag(p)
+    _io.add_text_flag(p, "each --key SEALED")
     p.set_defaults(func=cmd_manifest)
     return seal_sub
 
@@ -70,17 +89,19 @@ def register(subparsers: Any) -> Any:
 def _input_text(args: argparse.Namespace) -> str:
     """The input, unmodified. From standard input, bytes that are not UTF-8 are kept (as lone surrogates) so that
     inspect can say CDH refuses them, instead of failing to read them."""
-    if getattr(args, "file", None) is None and args.text in (None, "-") and not (args.text is None
-                                                                               and sys.stdin.isatty()):
+    piped = (args.text is None and not sys.stdin.isatty()) or (args.text == "-" and not args.literal)
+    if args.file is None and piped:
         return _io.read_bytes("-", "the sealed secret").decode("utf-8", "surrogateescape")  # at most 64 MiB
     return _io.read_input_text(args)
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     from sealtui.cli._fixes import render_action
+    from sealtui.core.jws import load_jwk
     from sealtui.core.lint import inspect
 
-    report = inspect(_input_text(args), args.jwk)
+    key = load_jwk(args.jwk) if args.jwk is not None else None  # a key that cannot be read is an error, as for verify
+    report = inspect(_input_text(args), key)
     if args.json:
         sys.stdout.write(report.to_json() + "\n")
     else:
@@ -168,12 +189,16 @@ def cmd_seal_vault(args: argparse.Namespace) -> int:
 def cmd_manifest(args: argparse.Namespace) -> int:
     from sealtui.core.manifest import build_manifest, parse_pairs
 
-    lines = args.key
-    if not lines:
-        lines = _io.read_stdin_text(
+    if args.key:
+        values = {k: _io.value_or_file(v, f"the sealed value of {k!r}", literal=args.literal)[0]
+                  for k, v in parse_pairs(args.key).items()}
+    else:
+        values = parse_pairs(_io.read_stdin_text(
             "the KEY=SEALED lines", "no values: give --key NAME=SEALED or KEY=SEALED lines on standard input"
-        ).splitlines()
-    m = build_manifest(args.name, parse_pairs(lines), args.namespace, "data" if args.data else "stringData")
+        ).splitlines())
+    with _io.oversized_hint():
+        m = build_manifest(args.name, values, args.namespace, "data" if args.data else "stringData",
+                           allow_oversized=args.allow_oversized)
     out = {"yaml": m.to_yaml(), "kubectl": m.kubectl_command() + "\n", "pod": m.pod_snippet()}
     if args.format == "all":
         sys.stdout.write(out["yaml"] + "---\n" + out["pod"] + "\n# or:\n# " + out["kubectl"])

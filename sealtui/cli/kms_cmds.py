@@ -82,6 +82,7 @@ def register_seal_envelope(seal_subparsers: Any) -> None:
     p.add_argument("--key-id", required=True, metavar="K", help="key-…, alias/<name> or an alibabakms:// URI")
     add_credential_arguments(p)
     add_signing_arguments(p, credentials=False)
+    _io.add_oversized_flag(p)
     p.set_defaults(func=cmd_seal_envelope)
 
 
@@ -106,7 +107,9 @@ def cmd_seal_envelope(args: argparse.Namespace) -> int:
     key = signing_key(args)
     signer_for(key, target)  # before any KMS call: a bad signing key should cost nothing
     plaintext = _io.read_bytes_input(args.file)
-    emit_sealed(seal_value(target, key, plaintext).sealed, args)
+    with _io.oversized_hint():
+        sealed = seal_value(target, key, plaintext, allow_oversized=args.allow_oversized)
+    emit_sealed(sealed.sealed, args)
     return _io.EXIT_OK
 
 
@@ -129,7 +132,7 @@ def cmd_unseal(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(result.plaintext)
         sys.stdout.flush()
     else:
-        _io.write_private_file(Path(args.output), result.plaintext)
+        _io.write_new_file(Path(args.output), result.plaintext)
         _io.note(f"plaintext written to {args.output} (mode 0600)")
     return _io.EXIT_OK
 

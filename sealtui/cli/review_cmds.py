@@ -27,11 +27,17 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(func=cmd_scan)
 
-    p = subparsers.add_parser("diff", help="compare two sealed values or two manifests by metadata, never plaintext")
-    p.add_argument("a", help="a sealed string, or a file holding one or a manifest")
-    p.add_argument("b", help="a sealed string, or a file holding one or a manifest")
+    p = subparsers.add_parser(
+        "diff", help="compare two sealed values or two manifests by metadata, never plaintext",
+        description="Compare two sealed values field by field, or two manifests value by value (paired by object "
+        "and key path), by decoded metadata only. Exits 0 when they are the same, 1 when they differ, 3 when a "
+        "side is not a sealed value or a manifest.")
+    p.add_argument("a", metavar="A", help="a file holding a sealed value or a manifest, - for standard input, or "
+                   "the sealed value itself")
+    p.add_argument("b", metavar="B", help="the same, for the other side")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     p.add_argument("--all", action="store_true", help="show the fields that are the same too")
+    _io.add_text_flag(p, "A and B")
     p.set_defaults(func=cmd_diff)
 
     p = subparsers.add_parser(
@@ -57,7 +63,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_scan(result, args.consumer))
     for e in result.errors:
-        _io.note(f"sealtui: {e.file}: {e.message}")
+        _io.note(f"sealtui: error: {e.file}: {e.message}")
     if any(v.report.signature.verified is False for v in result.values):
         return _io.EXIT_VERIFY
     if result.rejected(args.consumer) or result.errors:
@@ -80,17 +86,15 @@ def render_scan(result: Any, consumer: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _text_arg(value: str) -> str:
-    p = Path(value)
-    if not value.lstrip().lower().startswith(("sealed.", "{")) and p.exists():
-        return _io.read_text(p, "a sealed value or manifest")
-    return value
-
-
 def cmd_diff(args: argparse.Namespace) -> int:
+    from sealtui.core.errors import UsageError
     from sealtui.service.review import compare
 
-    comparison = compare(_text_arg(args.a), _text_arg(args.b))
+    if args.a == args.b == "-" and not args.literal:
+        raise UsageError("only one side can be standard input")
+    a, name_a = _io.value_or_file(args.a, "a sealed value or manifest", literal=args.literal)
+    b, name_b = _io.value_or_file(args.b, "a sealed value or manifest", literal=args.literal)
+    comparison = compare(a, b, (name_a, name_b))
     if comparison.entries is not None:
         entries = comparison.entries
         if args.json:
@@ -127,7 +131,7 @@ def cmd_resign(args: argparse.Namespace) -> int:
             _io.note(f"{where}: " + "; ".join(r.changes))
         _io.note(f"re-signed {len(done)} value(s)")
         if args.output:
-            _io.write_private_file(args.output, new_text.encode("utf-8"))
+            _io.write_new_file(args.output, new_text.encode("utf-8"))
         else:
             sys.stdout.write(new_text)
         return _io.EXIT_OK

@@ -74,6 +74,9 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("status", help="show the instance: endpoint, ids, credential files, keys")
     _root_arg(p)
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--wait", nargs="?", type=float, const=60.0, metavar="SECONDS",
+                   help="first wait until a server serves it (at most SECONDS, default 60; exit 5 if none does), "
+                   "e.g. after `sealtui sandbox serve … &`")
     p.set_defaults(func=_status)
 
     p = sub.add_parser("create-key", help="create a key (granted to the instance's client key)")
@@ -207,12 +210,30 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    import time
+
     from sealtui import sandbox
+    from sealtui.core.errors import ProviderError
 
     settings = _settings(args)
-    status = sandbox.load_status(
-        settings.root_dir, hostname=settings.hostname, port=settings.port, key_dir=settings.master_key_dir
-    )
+
+    def load() -> Any:
+        return sandbox.load_status(
+            settings.root_dir, hostname=settings.hostname, port=settings.port, key_dir=settings.master_key_dir
+        )
+
+    status = load()
+    if args.wait is not None:
+        from sealtui.service.local_kms import serving_endpoint
+
+        deadline = time.monotonic() + args.wait
+        while serving_endpoint(status.root_dir) is None:  # listening, not only locked: its endpoint is known
+            if time.monotonic() >= deadline:
+                raise ProviderError(f"no server serves the local KMS instance in {status.root_dir} after "
+                                    f"{args.wait:g} s", fix=f"start it: sealtui sandbox serve --root-dir "
+                                    f"{status.root_dir} (and see what it prints)")
+            time.sleep(0.1)
+        status = load()
     _print_status(status, args.json)
     return _io.EXIT_OK
 

@@ -28,7 +28,7 @@ from sealtui.core.credentials import (
     read_password_file,
 )
 from sealtui.core.errors import CredentialError, SealtuiError
-from sealtui.core.files import write_private_file
+from sealtui.core.files import write_new_file
 
 __all__ = ["CheckItem", "CheckReport", "check_credentials", "check_files", "export_guest_bundle",
            "guest_bundle_names"]
@@ -234,7 +234,7 @@ def export_guest_bundle(
             fix="choose an empty output directory or remove those files first",
         )
     for target, data in zip(targets, contents, strict=True):
-        write_private_file(target, data)
+        write_new_file(target, data)
     return targets
 
 

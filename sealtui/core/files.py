@@ -4,7 +4,12 @@ Reading: one reader for every file a user names (`read_bytes`, `read_text`). It 
 input, `-`) only, refuses a FIFO, a device or a socket at once (`/dev/zero` would never end), stops at
 `MAX_FILE_BYTES`, and turns every failure into an `InvalidInputError` that names the file and the fix.
 
-Writing: new files only, all or nothing, plaintext with mode 0600.
+Writing, one rule for every file sealtui writes for a user (sealed strings, manifests, plaintext, private keys,
+credential bundles, initdata TOML), from the CLI, the TUI and the Python API alike: the file is **new** (an
+existing file is never overwritten), written whole or not at all, with mode **0600**. The one exception is a public
+JWK (`write_public_file`), mode 0644: it is meant to be shared. A directory sealtui creates for them is mode 0700
+(`ensure_directory`). sealtui's own state (the settings file, the local KMS's state directory) follows its own
+rules, said where it is kept.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from typing import BinaryIO
 
 from sealtui.core.errors import InvalidInputError
 
-__all__ = ["MAX_FILE_BYTES", "MAX_FILE_TEXT", "read_bytes", "read_text", "write_new_file", "write_private_file"]
+__all__ = ["MAX_FILE_BYTES", "MAX_FILE_TEXT", "check_new_file", "ensure_directory", "read_bytes", "read_text",
+           "write_new_file", "write_public_file"]
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """The largest file sealtui reads: far above the 1 MiB a Kubernetes Secret can hold, far below what would
@@ -92,16 +98,54 @@ def _read_limited(f: BinaryIO, name: str, what: str, error: type[InvalidInputErr
     return data
 
 
-def write_new_file(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644) -> Path:
-    """Write `data` to a new file with `mode`, all or nothing; never overwrite an existing file.
+def write_new_file(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write `data` to the new file `path`, mode 0600, all or nothing; never overwrite an existing file."""
+    return _write(Path(path).expanduser(), data, 0o600)
 
-    The data goes to a temporary file in the same directory first and is hard-linked into place, so a
-    failure half-way (or a file that appeared meanwhile) never leaves a partial or clobbered file.
-    """
+
+def write_public_file(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write a public JWK to the new file `path`, mode 0644 (it is meant to be shared); never overwrite."""
+    return _write(Path(path).expanduser(), data, 0o644)
+
+
+def check_new_file(path: str | os.PathLike[str]) -> Path:
+    """Raise the error writing would raise when `path` exists or its directory is not one: checked before work
+    that costs something (a KMS call), so that its result is not lost."""
     path = Path(path).expanduser()
-    exists = InvalidInputError(f"{path} already exists", fix="choose another file name; sealtui never overwrites")
+    if path.exists() or path.is_symlink():
+        raise _exists(path)
+    if path.parent.exists() and not path.parent.is_dir():
+        raise InvalidInputError(f"{path.parent} is not a directory", fix="choose another directory")
+    return path
+
+
+def ensure_directory(path: str | os.PathLike[str]) -> Path:
+    """The directory `path`, created (mode 0700, with its parents) when it does not exist."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        return path
     if path.exists():
-        raise exists
+        raise InvalidInputError(f"{path} is not a directory", fix="choose another directory")
+    try:
+        path.mkdir(mode=0o700, parents=True)
+    except FileExistsError:  # made meanwhile
+        if not path.is_dir():
+            raise InvalidInputError(f"{path} is not a directory", fix="choose another directory") from None
+    except OSError as e:
+        raise InvalidInputError(f"cannot create the directory {path} ({e.strerror})",
+                                fix="check the path and the permissions of its parent") from None
+    return path
+
+
+def _exists(path: Path) -> InvalidInputError:
+    return InvalidInputError(f"{path} already exists", fix="choose another file name; sealtui never overwrites")
+
+
+def _write(path: Path, data: bytes, mode: int) -> Path:
+    """The data goes to a temporary file in the same directory first and is hard-linked into place, so a failure
+    half-way (or a file that appeared meanwhile) never leaves a partial or clobbered file."""
+    if path.exists() or path.is_symlink():
+        raise _exists(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
@@ -115,15 +159,10 @@ def write_new_file(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o6
             os.fsync(f.fileno())
         os.link(tmp, path)
     except FileExistsError:
-        raise exists from None
+        raise _exists(path) from None
     except OSError as e:
         raise InvalidInputError(f"{path}: {e.strerror}", fix="check the directory and its permissions") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     return path
-
-
-def write_private_file(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write plaintext (or a private key) to a new file with mode 0600; never overwrite."""
-    return write_new_file(path, data, mode=0o600)

@@ -107,14 +107,10 @@ def load_jwk(source: str | os.PathLike[str] | Mapping[str, Any] | Jwk) -> Jwk:
     if text.lstrip().startswith("{"):
         name, content = "JWK", text
     else:
-        path = Path(text)
-        name = str(path)
-        try:
-            content = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InvalidInputError(f"{path}: no such file", fix="give the path of a P-256 JWK (JSON)") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise InvalidInputError(f"{path}: cannot read it ({e})") from None
+        from sealtui.core.files import read_text
+
+        name = str(Path(text).expanduser())
+        content = read_text(text, "a P-256 JWK (JSON)")
     try:
         data = json.loads(content)
     except json.JSONDecodeError as e:
@@ -201,22 +197,17 @@ def key_file_stem(kid: str) -> str:
 
 
 def keygen(kid: str, output_dir: str | os.PathLike[str]) -> KeyPairFiles:
-    """Write `<kid>-private.json` (mode 0600) and `<kid>-public.json`; never overwrite either."""
+    """Write `<kid>-private.json` (mode 0600) and `<kid>-public.json` (0644) in `output_dir`, created (mode 0700)
+    when it does not exist; never overwrite either (`sealtui.core.files`)."""
+    from sealtui.core.files import check_new_file, ensure_directory, write_new_file, write_public_file
+
     stem = key_file_stem(kid)
     out = Path(output_dir)
-    if not out.is_dir():
-        raise InvalidInputError(f"{out} is not a directory", fix="create it first or choose another --output-dir")
     private_path, public_path = out / f"{stem}-private.json", out / f"{stem}-public.json"
     for p in (private_path, public_path):
-        if p.exists():
-            raise InvalidInputError(f"{p} already exists", fix="choose another kid or --output-dir")
+        check_new_file(p)
+    ensure_directory(out)
     jwk = generate_jwk(kid)
-    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(jwk.private_dict(), f, indent=2)
-        f.write("\n")
-    fd = os.open(public_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(jwk.public_dict(), f, indent=2)
-        f.write("\n")
+    write_new_file(private_path, (json.dumps(jwk.private_dict(), indent=2) + "\n").encode("utf-8"))
+    write_public_file(public_path, (json.dumps(jwk.public_dict(), indent=2) + "\n").encode("utf-8"))
     return KeyPairFiles(kid, private_path, public_path)

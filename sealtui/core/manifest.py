@@ -17,6 +17,39 @@ from sealtui.core.errors import InvalidInputError
 
 DataForm = Literal["stringData", "data"]
 
+SECRET_MAX_BYTES = 1024 * 1024
+"""The most data one Kubernetes Secret holds: the API server refuses a Secret whose values (`stringData` merged
+into `data`, counted decoded) add up to more (`MaxSecretSize`, 1 MiB)."""
+
+OVERSIZED_FIX = ("deliver large data as a file instead: keep it in the KMS as a secret (or as a KBS resource), seal "
+                 "a reference to it (`sealtui seal vault`) and mount it as a volume; or split it into values that "
+                 "fit")
+"""What to do about data too large for a Secret (the front ends add how to seal it anyway)."""
+
+
+class SecretTooLargeError(InvalidInputError):
+    """Sealed values that would not fit one Kubernetes Secret."""
+
+
+def check_secret_size(sizes: Mapping[str, int], what: str = "the Secret", *, at_least: bool = False) -> None:
+    """Raise `SecretTooLargeError` when values of these sizes (bytes, by key) would not fit one Secret.
+    `at_least`: the sizes are lower bounds (known before sealing)."""
+    total = sum(sizes.values())
+    if total <= SECRET_MAX_BYTES:
+        return
+    size = f"{_mib(total)} or more" if at_least else _mib(total)
+    limit = "a Kubernetes Secret holds at most 1 MiB of data"
+    if len(sizes) == 1:
+        raise SecretTooLargeError(f"{what} would be {size}: {limit}", fix=OVERSIZED_FIX)
+    biggest = ", ".join(f"{k} {_mib(n)}" for k, n in sorted(sizes.items(), key=lambda kv: -kv[1])[:3])
+    raise SecretTooLargeError(f"{what} would hold {size} of sealed values (the largest: {biggest}): {limit}",
+                              fix=OVERSIZED_FIX)
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1024 * 1024):.2f} MiB" if n >= 100 * 1024 else f"{n / 1024:.1f} KiB"
+
+
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
@@ -71,10 +104,37 @@ class SecretManifest:
                   "# them after attestation: env vars and mounted files hold the plaintext inside the TEE.\n")
         return header + str(yaml.safe_dump(snippet, sort_keys=False, width=2**31 - 1))
 
+    def _summary(self) -> tuple[str, list[tuple[str, str, int]]]:
+        where = f" in namespace {self.namespace}" if self.namespace else ""
+        rows = [(k, _kid(v), len(v)) for k, v in self.values.items()]
+        return f"Secret {self.name}{where}: {len(self.values)} sealed value(s) in {self.form}", rows
+
+    def _repr_html_(self) -> str:
+        from sealtui.core.notebook import esc, html_table
+
+        title, rows = self._summary()
+        return (f"<div><p><b>{esc(title)}</b></p>{html_table(('key', 'kid', 'length'), rows)}"
+                f"<pre>{esc(self.to_yaml())}</pre></div>")
+
+    def _repr_markdown_(self) -> str:
+        from sealtui.core.notebook import md, md_code, md_table
+
+        title, rows = self._summary()
+        return f"**{md(title)}**\n\n{md_table(('key', 'kid', 'length'), rows)}\n\n{md_code(self.to_yaml())}\n"
+
+
+def _kid(sealed: str) -> str:
+    from sealtui.core.codec import decode
+
+    header = decode(sealed).header
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else ""
+
 
 def build_manifest(name: str, values: Mapping[str, str], namespace: str | None = None,
-                   form: DataForm = "stringData") -> SecretManifest:
-    """Validate names and values and build the manifest. Values are stripped of surrounding whitespace."""
+                   form: DataForm = "stringData", *, allow_oversized: bool = False) -> SecretManifest:
+    """Validate names and values and build the manifest. Values are stripped of surrounding whitespace. Values
+    that would not fit one Secret (`SECRET_MAX_BYTES`) are refused unless `allow_oversized`."""
     if not _DNS_SUBDOMAIN.match(name or ""):
         raise InvalidInputError(f"Secret name {name!r} is not a valid Kubernetes name",
                                 fix="use lower-case letters, digits, '-' and '.', starting and ending alphanumeric")
@@ -95,6 +155,8 @@ def build_manifest(name: str, values: Mapping[str, str], namespace: str | None =
             raise InvalidInputError(f"value of {key!r} does not start with `sealed.`",
                                     fix="the kata agent only unseals values that start with `sealed.`")
         clean[key] = value
+    if not allow_oversized:
+        check_secret_size({k: len(v.encode("utf-8")) for k, v in clean.items()}, f"Secret {name!r}")
     return SecretManifest(name, namespace, clean, form)
 
 

@@ -196,12 +196,14 @@ class InspectionReport:
         return self.render_text()
 
     def _repr_markdown_(self) -> str:
-        rows = "\n".join(f"| {c} | **{v}** | {self._why(c)} |" for c, v in self.verdicts.items())
+        from sealtui.core.notebook import md
+
+        rows = "\n".join(f"| {md(c)} | **{md(v)}** | {md(self._why(c))} |" for c, v in self.verdicts.items())
         found = "\n".join(
-            f"- `{f.severity}` **{f.code}**: {f.message} _(for {', '.join(f.consumers) or 'sealtui'})_"
-            + (f" Fix: {f.fix.text}" if f.fix else "") for f in self.findings)
+            f"- {md(f.severity)} **{md(f.code)}**: {md(f.message)} _(for {md(', '.join(f.consumers) or 'sealtui')})_"
+            + (f" Fix: {md(f.fix.text)}" if f.fix else "") for f in self.findings)
         return _escape_surrogates(
-            f"**form** `{self.form}`: {self.form_description}\n\n| consumer | verdict | why |\n|---|---|---|\n"
+            f"**form** {md(self.form)}: {md(self.form_description)}\n\n| consumer | verdict | why |\n|---|---|---|\n"
             f"{rows}\n\n{found}")
 
     def _repr_html_(self) -> str:

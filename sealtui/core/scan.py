@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,8 +56,11 @@ class ScannedValue:
 
 @dataclass
 class ScanError:
+    """A file that could not be scanned."""
+
     file: str
     message: str
+    """Why, without the file name."""
 
 
 @dataclass
@@ -72,6 +76,33 @@ class ScanResult:
         return {"files": self.files, "values": [v.to_dict() for v in self.values],
                 "errors": [{"file": e.file, "message": e.message} for e in self.errors],
                 "rejected": len(self.rejected(consumer)), "consumer": consumer}
+
+    _HEADERS = ("where", "object", "key path", "form", "cdh", "signature", "findings")
+
+    def _rows(self) -> list[tuple[Any, ...]]:
+        signature = {True: "verified", False: "BAD SIGNATURE", None: "not checked"}
+        return [(f"{v.file}:{v.line}", v.resource, v.path, v.report.form, v.report.verdicts.get("cdh"),
+                 signature[v.report.signature.verified],
+                 "; ".join(f"{f.severity}: {f.code}" for f in v.report.findings if f.severity != "info"))
+                for v in self.values]
+
+    def _title(self) -> str:
+        return (f"{len(self.values)} sealed value(s) in {self.files} file(s); {len(self.rejected())} rejected by "
+                f"cdh" + (f"; {len(self.errors)} file(s) could not be scanned" if self.errors else ""))
+
+    def _repr_html_(self) -> str:
+        from sealtui.core.notebook import esc, html_table
+
+        errors = html_table(("file", "could not be scanned"), [(e.file, e.message) for e in self.errors])
+        return (f"<div><p><b>{esc(self._title())}</b></p>{html_table(self._HEADERS, self._rows())}"
+                + (errors if self.errors else "") + "</div>")
+
+    def _repr_markdown_(self) -> str:
+        from sealtui.core.notebook import md, md_table
+
+        errors = md_table(("file", "could not be scanned"), [(e.file, e.message) for e in self.errors])
+        return (f"**{md(self._title())}**\n\n{md_table(self._HEADERS, self._rows())}\n"
+                + (f"\n{errors}\n" if self.errors else ""))
 
 
 def iter_manifest_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
@@ -94,17 +125,28 @@ def load_kid_map(path: str | os.PathLike[str]) -> dict[str, Jwk]:
     """A JSON or YAML mapping `kid → public JWK file` (relative paths are relative to the map file)."""
     p = Path(path)
     text = read_text(p, "the kid map")
+    fix = "write one `kid: path/to/public.json` per line"
+    if _BINARY.search(text):
+        raise InvalidInputError(f"{p} holds binary data, not a YAML/JSON kid map", fix=fix)
     import yaml
 
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        raise InvalidInputError(f"{p}: not YAML/JSON ({e})",
-                                fix="write one `kid: path/to/public.json` per line") from None
+        raise InvalidInputError(f"{p}: not YAML/JSON ({str(e).splitlines()[0]})", fix=fix) from None
     if not isinstance(data, Mapping):
-        raise InvalidInputError(f"{p}: the kid map must be a mapping of kid to public JWK file")
-    return {str(kid): load_jwk(value if isinstance(value, Mapping) else p.parent / str(value))
-            for kid, value in data.items()}
+        raise InvalidInputError(f"{p}: the kid map must be a mapping of kid to public JWK file", fix=fix)
+    kids: dict[str, Jwk] = {}
+    for kid, value in data.items():
+        try:
+            kids[str(kid)] = load_jwk(value if isinstance(value, Mapping) else p.parent / str(value))
+        except InvalidInputError as e:
+            raise InvalidInputError(f"{p}: kid {str(kid)!r}: {e.message}", fix=e.fix) from None
+    return kids
+
+
+_BINARY = re.compile("[\x00-\x08\x0e-\x1f]")
+"""Control characters no YAML or JSON text holds: the mark of a binary file."""
 
 
 def scan(paths: Iterable[str | os.PathLike[str]], jwk: Jwk | None = None,
@@ -116,7 +158,7 @@ def scan(paths: Iterable[str | os.PathLike[str]], jwk: Jwk | None = None,
         try:
             text = read_text(path, "the manifest")
         except InvalidInputError as e:
-            result.errors.append(ScanError(str(path), e.message))
+            result.errors.append(ScanError(str(path), _without_name(e.message, str(path))))
             continue
         try:
             found = list(scan_text(text, str(path)))
@@ -129,6 +171,14 @@ def scan(paths: Iterable[str | os.PathLike[str]], jwk: Jwk | None = None,
                 v.report = inspect(v.value, key)
             result.values.append(v)
     return result
+
+
+def _without_name(message: str, name: str) -> str:
+    """A reader's message without the file name it starts with (a `ScanError` names its file apart)."""
+    for prefix in (f"{name}: ", f"{name} is ", f"{name} "):
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
 
 
 def scan_text(text: str, file: str = "<text>") -> Iterator[ScannedValue]:

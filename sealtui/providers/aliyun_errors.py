@@ -6,6 +6,7 @@ functions turn both into `ProviderError`s naming the thing at fault and the fix.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -75,11 +76,45 @@ _KMS_ERRORS: dict[str, tuple[str, str]] = {
 }
 
 
+_KEY_SPEC = re.compile(r'(?P<op>\w+) needs an? (?P<wanted>[\w-]+) key; "(?P<key>[^"]+)" is an? (?P<spec>[\w-]+) key')
+"""How the local KMS says a key of the wrong kind was used (the Alibaba docs give only `InvalidParameter`)."""
+
+_SYMMETRIC_OPS = ("Encrypt", "Decrypt", "GenerateDataKey")
+_SIGNING_OPS = ("Sign", "Verify", "GetPublicKey")
+# A real instance's Decrypt says InvalidParameter for a ciphertext that does not authenticate as well: no guess.
+
+
+def _wrong_key_kind(op: str, code: str, message: str, subject: str) -> tuple[str, str] | None:
+    """(message, fix) when the error says, or the operation shows, that `subject` is the wrong kind of key."""
+    if code not in ("InvalidParameter", "UnsupportedOperation"):
+        return None
+    m = _KEY_SPEC.search(message)
+    if m:
+        key, spec = m["key"], m["spec"]
+        if m["op"] in _SYMMETRIC_OPS:
+            return (f"{key} is an {spec} key, which signs: {op} needs a symmetric key ({m['wanted']})",
+                    "seal with an AES key, such as the local KMS's alias/sealtui-default (an EC key can sign the "
+                    "sealed string instead)")
+        return (f"{key} is an {spec} key: {op} needs an {m['wanted']} key",
+                "sign with an EC P-256 key, such as the local KMS's alias/sealtui-signing (an AES key seals)")
+    if op in ("Encrypt", "GenerateDataKey"):  # a real instance says only "The specified parameter is not valid."
+        return (f"{op} failed: {code}: {message or 'no message'}",
+                f"check that {subject} is a symmetric (Aliyun_AES_256) key: an EC or RSA key signs, it cannot "
+                f"{op.lower()}")
+    if op in _SIGNING_OPS:
+        return (f"{op} failed: {code}: {message or 'no message'}",
+                f"check that {subject} is an EC P-256 key (ECDSA_SHA_256)")
+    return None
+
+
 def kms_error(op: str, code: str, message: str, data: dict[str, Any], *, endpoint: str, client_key_id: str,
               kms_instance_id: str, subject: str) -> ProviderError:
     """The `ProviderError` for a KMS error code answered to `op` on `subject`."""
     where = f"HTTP {data.get('httpCode', '?')}, request id {data.get('requestId') or '-'}"
-    if code in _KMS_ERRORS:
+    wrong_kind = _wrong_key_kind(op, code, message, subject)
+    if wrong_kind is not None:
+        text, fix = wrong_kind
+    elif code in _KMS_ERRORS:
         msg, fix = _KMS_ERRORS[code]
         text = msg.format(ck=client_key_id, subject=subject, inst=kms_instance_id)
     else:

@@ -215,20 +215,20 @@ class SealtuiScreen(Screen[None]):
 
         self.app.push_screen(PathDialog(PathRequest(title, start, str(start / filename), must_exist=False)), done)
 
-    def ask_and_save(self, title: str, filename: str, data: bytes, *, private: bool = False) -> None:
-        """Ask where (`ask_save_path`), then write `data` to that new file (`private`: plaintext, mode 0600)."""
-        self.ask_save_path(title, filename, lambda path: self.save_file(path, data, private=private),
-                           plaintext=private)
+    def ask_and_save(self, title: str, filename: str, data: bytes, *, plaintext: bool = False) -> None:
+        """Ask where (`ask_save_path`), then write `data` to that new file."""
+        self.ask_save_path(title, filename, lambda path: self.save_file(path, data, plaintext=plaintext),
+                           plaintext=plaintext)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="saving")
-    def save_file(self, path: Path, data: bytes, *, private: bool = False) -> None:
-        """Write `data` to the new file `path` (never overwrites; `private`: mode 0600, for plaintext)."""
+    def save_file(self, path: Path, data: bytes, *, plaintext: bool = False) -> None:
+        """Write `data` to the new file `path`: never overwrites, mode 0600 (the rule of `sealtui.core.files`);
+        its directory is remembered for the next save dialog (a `plaintext`'s apart)."""
         from sealtui.core.files import write_new_file
 
-        write_new_file(path, data, mode=0o600 if private else 0o644)
-        self.remember_saved(path, plaintext=private)
-        note = " (mode 0600)" if private else ""
-        self.app.call_from_thread(self.notify, f"saved to {path}{note}", markup=False)
+        write_new_file(path, data)
+        self.remember_saved(path, plaintext=plaintext)
+        self.app.call_from_thread(self.notify, f"saved to {path} (mode 0600)", markup=False)
 
     def remember_saved(self, path: Path, *, plaintext: bool = False) -> None:
         """Remember the directory of the file just saved, for the next save dialog (call from a worker)."""

@@ -144,7 +144,7 @@ class UnsealScreen(SealtuiScreen):
         if data is None:
             self.notify("nothing unsealed yet", severity="warning", markup=False)
             return
-        self.ask_and_save("Save the plaintext as (mode 0600, never overwrites)", "plaintext", data, private=True)
+        self.ask_and_save("Save the plaintext as (mode 0600, never overwrites)", "plaintext", data, plaintext=True)
 
     # --- workers ------------------------------------------------------------------------------------------
 

@@ -7,14 +7,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sealtui.core.errors import UsageError
+from sealtui.core.errors import ProviderError, UsageError
 
 if TYPE_CHECKING:
     from sealtui.core.credentials import AliyunCredentials
     from sealtui.providers.aliyun import AliyunKms
 
 __all__ = ["CONNECT_TIMEOUT", "READ_TIMEOUT", "CredentialSource", "KmsTarget", "connect",
-           "credentials_for_payload", "endpoint_override", "load_credentials"]
+           "credentials_for_payload", "endpoint_override", "load_credentials", "local_endpoint"]
 
 CONNECT_TIMEOUT = 5.0
 """Seconds to establish a connection to the KMS."""
@@ -89,12 +89,34 @@ def endpoint_override(text: str | None) -> str | None:
 
 def connect(target: KmsTarget, credentials: AliyunCredentials | None = None) -> AliyunKms:
     """The provider client for `target` (no network call yet). `credentials`: already loaded from
-    `target.source`, to skip reading the files again."""
+    `target.source`, to skip reading the files again. Without an endpoint, the credentials of a local KMS instance
+    reach that instance where it serves now (`local_endpoint`); others, their instance's own endpoint."""
     from sealtui.providers.aliyun import AliyunKms
 
     creds = credentials if credentials is not None else load_credentials(target.source)
-    return AliyunKms(creds, target.key, endpoint=target.endpoint or None, connect_timeout=CONNECT_TIMEOUT,
+    endpoint = target.endpoint or local_endpoint(target.source)
+    return AliyunKms(creds, target.key, endpoint=endpoint, connect_timeout=CONNECT_TIMEOUT,
                      read_timeout=READ_TIMEOUT)
+
+
+def local_endpoint(source: CredentialSource) -> str | None:
+    """Where the local KMS instance serves now, when `source` is its credentials directory (`<root>/credentials`);
+    None for any other credentials. A local instance that is not serving is an error: its instance's own endpoint
+    names no real host."""
+    if source.directory is None:
+        return None
+    from sealtui.sandbox.layout import Layout
+    from sealtui.service.local_kms import instance_exists, serving_endpoint
+
+    directory = Path(source.directory).expanduser().resolve()
+    if Layout(directory.parent).credentials_dir != directory or not instance_exists(directory.parent):
+        return None
+    endpoint = serving_endpoint(directory.parent)
+    if endpoint is None:
+        raise ProviderError(f"the local KMS instance in {directory.parent} is not running",
+                            fix=f"start it with `sealtui sandbox serve --root-dir {directory.parent}`, or give the "
+                            "endpoint where it serves")
+    return endpoint
 
 
 def credentials_for_payload(source: CredentialSource, settings: dict[str, Any]) -> AliyunCredentials:

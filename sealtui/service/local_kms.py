@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from sealtui.sandbox.models import KeyInfo
 
 __all__ = ["Instance", "LocalKms", "default_root", "instance_exists", "instances", "is_local", "local_keys",
-           "start_local_kms", "suggested_signing_key"]
+           "serving_endpoint", "start_local_kms", "suggested_signing_key"]
 
 
 def default_root() -> Path:
@@ -21,6 +21,31 @@ def default_root() -> Path:
     from sealtui.sandbox.layout import default_root_dir
 
     return default_root_dir()
+
+
+def serving_endpoint(root: Path) -> str | None:
+    """Where a server of the instance in `root` serves now, or None when none does (yet).
+
+    A server holds the instance's serve lock from before it binds until it stops, and writes `serve.json` (its
+    endpoint and pid) once it listens: the lock alone would name the endpoint of an earlier run while a new
+    server starts, so the pid must be the live one too."""
+    import os
+
+    from sealtui.sandbox.layout import Layout
+    from sealtui.sandbox.server import is_serving, read_serve_json
+
+    layout = Layout(Path(root))
+    info = read_serve_json(layout)
+    endpoint, pid = info.get("endpoint"), info.get("pid")
+    if not isinstance(endpoint, str) or not endpoint or not isinstance(pid, int) or not is_serving(layout):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None  # serve.json of a server that has gone; the lock holder has not written its own yet
+    except PermissionError:
+        pass  # alive, another user's
+    return endpoint
 
 
 def instance_exists(root: Path) -> bool:

@@ -3,56 +3,39 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sealtui.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from sealtui.core.diff import DiffRow, ManifestDiff
+    from sealtui.core.diff import Comparison
+    from sealtui.core.jws import Jwk
     from sealtui.core.scan import ScanResult
 
 __all__ = ["Comparison", "compare", "scan_manifests"]
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """Two sealed values field by field (`rows`), or two manifests value by value (`entries`)."""
+def compare(a: str, b: str, names: tuple[str, str] = ("A", "B")) -> Comparison:
+    """Two sealed values or two manifests, by decoded metadata (`sealtui.core.diff.compare`)."""
+    from sealtui.core.diff import compare as compare_texts
 
-    rows: list[DiffRow] | None = None
-    entries: list[ManifestDiff] | None = None
-
-    @property
-    def same(self) -> bool:
-        if self.entries is not None:
-            return all(e.status == "same" for e in self.entries)
-        return all(r.same for r in self.rows or [])
+    return compare_texts(a, b, names)
 
 
-def compare(a: str, b: str) -> Comparison:
-    """Compare by decoded metadata, never plaintext: two manifests when both name a Kubernetes `kind`, else two
-    sealed values (not stripped: whitespace around a value is one of the things compared, CDH cares)."""
-    from sealtui.core.diff import diff_manifests, diff_values, looks_like_manifests
-
-    if not a.strip() or not b.strip():
-        raise InvalidInputError("give both A and B", fix="give a sealed value or a manifest on each side")
-    if looks_like_manifests(a, b):
-        return Comparison(entries=diff_manifests(a, b))
-    return Comparison(rows=diff_values(a, b))
-
-
-def scan_manifests(paths: Iterable[str | os.PathLike[str]], jwk: str | os.PathLike[str] | None = None,
-                   kid_map: str | os.PathLike[str] | None = None) -> ScanResult:
-    """Every sealed value in the manifests under `paths`, verified with `jwk` or the key the `kid_map` file
-    names for its kid, when given."""
-    from sealtui.core.jws import load_jwk
+def scan_manifests(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+                   jwk: str | os.PathLike[str] | Jwk | None = None,
+                   kid_map: str | os.PathLike[str] | Mapping[str, Jwk] | None = None) -> ScanResult:
+    """Every sealed value in the manifests under `paths` (a path, or several), verified with `jwk` (a public JWK or
+    its file) or the key the `kid_map` (a file, or a mapping of kid to `Jwk`) names for its kid, when given."""
+    from sealtui.core.jws import Jwk, load_jwk
     from sealtui.core.scan import load_kid_map, scan
 
-    targets = [Path(p).expanduser() for p in paths]
-    if not targets or not all(str(p) for p in paths):
+    given = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    targets = [Path(p).expanduser() for p in given]
+    if not targets or not all(str(p) for p in given):
         raise InvalidInputError("no path to scan", fix="give a manifest file or a directory")
-    key = load_jwk(Path(jwk).expanduser()) if jwk else None
-    kids = load_kid_map(Path(kid_map).expanduser()) if kid_map else None
+    key = None if jwk is None else jwk if isinstance(jwk, Jwk) else load_jwk(Path(jwk).expanduser())
+    kids = kid_map if isinstance(kid_map, Mapping) or kid_map is None else load_kid_map(Path(kid_map).expanduser())
     return scan(targets, key, kids)

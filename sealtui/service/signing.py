@@ -214,13 +214,16 @@ def signer_for(key: SigningKey, target: KmsTarget | None = None,
 
 def export_public_jwk(key: SigningKey, target: KmsTarget | None, path: Path,
                       credentials: AliyunCredentials | None = None) -> SigningKey:
-    """Write the public JWK of a KMS-held signing key to the new file `path` (never overwrites)."""
-    from sealtui.core.files import write_new_file
+    """Write the public JWK of a KMS-held signing key to the new file `path` (mode 0644, never overwrites; its
+    directory is created, mode 0700). The file is checked before the KMS is asked."""
+    from sealtui.core.files import check_new_file, ensure_directory, write_public_file
 
     if key.kms_key is None:
         raise UsageError("the signing key is not held in a KMS", fix="its public JWK is the file beside it")
+    check_new_file(path)
+    ensure_directory(Path(path).expanduser().parent)
     public: dict[str, Any] = _kms_signer(key, target, credentials).public_jwk()
-    path = write_new_file(path, (json.dumps(public, indent=2) + "\n").encode("utf-8"))
+    path = write_public_file(path, (json.dumps(public, indent=2) + "\n").encode("utf-8"))
     return replace(key, public_path=path)
 
 

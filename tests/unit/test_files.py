@@ -8,14 +8,14 @@ import stat
 import pytest
 
 from sealtui.core.errors import InvalidInputError
-from sealtui.core.files import write_new_file, write_private_file
+from sealtui.core.files import write_new_file
 
 
-def test_private_file_mode_and_no_overwrite(tmp_path):
-    p = write_private_file(tmp_path / "out", b"plaintext")
+def test_new_file_mode_and_no_overwrite(tmp_path):
+    p = write_new_file(tmp_path / "out", b"plaintext")
     assert stat.S_IMODE(p.stat().st_mode) == 0o600 and p.read_bytes() == b"plaintext"
     with pytest.raises(InvalidInputError, match="already exists"):
-        write_private_file(p, b"other")
+        write_new_file(p, b"other")
     assert p.read_bytes() == b"plaintext"
     assert [x.name for x in tmp_path.iterdir()] == ["out"]  # no temporary file left behind
 

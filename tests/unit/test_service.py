@@ -52,7 +52,7 @@ def test_compare_chooses_values_or_manifests_once() -> None:
     assert review.compare(value, value).rows is not None and review.compare(value, value).same
     manifest = f"kind: Secret\nmetadata:\n  name: a\nstringData:\n  k: {value}\n"
     assert review.compare(manifest, manifest).entries is not None
-    with pytest.raises(InvalidInputError, match="give both A and B"):
+    with pytest.raises(InvalidInputError, match="is empty"):
         review.compare(value, " \n")
 
 
