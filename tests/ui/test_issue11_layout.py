@@ -36,6 +36,7 @@ MAIN_ACTIONS = {
     "manifest": ["#secret-name", "#outputs"],
     "scan": ["#path", "#scan"],
     "diff": ["#a", "#b", "#compare"],
+    "doctor": ["#path", "#check"],
 }
 """Per screen, what must be in view without scrolling the page: the input and the main action (and its result,
 where it has its own place)."""
