@@ -130,7 +130,6 @@ def test_13_every_screen_fits_with_its_main_action_in_view(tmp_path: Path, sandb
                 await pilot.press(entry.key)
                 await settle(pilot)
                 screen = app.screen
-                assert screen.current_mode if hasattr(screen, "current_mode") else True
                 lines = screen_lines(app)
                 keys = set(re.findall(r"\bF\d+\b", lines[0]))
                 assert {e.key.upper() for e in NAV} <= keys and "F1 help" in lines[0], lines[0]
