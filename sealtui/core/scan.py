@@ -21,6 +21,7 @@ from sealtui.core.files import read_text
 from sealtui.core.jws import Jwk, load_jwk
 from sealtui.core.lint import inspect
 from sealtui.core.report import InspectionReport
+from sealtui.core.yamlload import compose_documents, load_documents
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -93,14 +94,8 @@ def iter_manifest_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Pat
 def load_kid_map(path: str | os.PathLike[str]) -> dict[str, Jwk]:
     """A JSON or YAML mapping `kid → public JWK file` (relative paths are relative to the map file)."""
     p = Path(path)
-    text = read_text(p, "the kid map")
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise InvalidInputError(f"{p}: not YAML/JSON ({e})",
-                                fix="write one `kid: path/to/public.json` per line") from None
+    documents = load_documents(read_text(p, "the kid map"), str(p))
+    data = documents[0].data if len(documents) == 1 else None
     if not isinstance(data, Mapping):
         raise InvalidInputError(f"{p}: the kid map must be a mapping of kid to public JWK file")
     return {str(kid): load_jwk(value if isinstance(value, Mapping) else p.parent / str(value))
@@ -132,15 +127,9 @@ def scan(paths: Iterable[str | os.PathLike[str]], jwk: Jwk | None = None,
 
 
 def scan_text(text: str, file: str = "<text>") -> Iterator[ScannedValue]:
-    """Sealed values in one YAML/JSON text (multi-document YAML allowed)."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        documents = list(yaml.compose_all(text, Loader=loader))
-    except yaml.YAMLError as e:
-        raise InvalidInputError(f"not valid YAML/JSON: {str(e).splitlines()[0]}") from None
-    for index, node in enumerate(documents):
+    """Sealed values in one YAML/JSON text (multi-document YAML allowed). Raises `InvalidInputError` (naming
+    `file`, the line and the column) when it does not parse, or is an alias bomb (`sealtui.core.yamlload`)."""
+    for index, node in enumerate(compose_documents(text, file)):
         if node is not None:
             yield from _walk_object(node, file, index, "")
 
