@@ -107,18 +107,17 @@ def load_jwk(source: str | os.PathLike[str] | Mapping[str, Any] | Jwk) -> Jwk:
     if text.lstrip().startswith("{"):
         name, content = "JWK", text
     else:
-        path = Path(text)
-        name = str(path)
-        try:
-            content = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InvalidInputError(f"{path}: no such file", fix="give the path of a P-256 JWK (JSON)") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise InvalidInputError(f"{path}: cannot read it ({e})") from None
+        from sealtui.core.files import read_text
+
+        name = str(Path(text).expanduser())
+        content = read_text(text, "a P-256 JWK (JSON)")
     try:
         data = json.loads(content)
     except json.JSONDecodeError as e:
         raise InvalidInputError(f"{name} is not JSON (line {e.lineno}, column {e.colno}: {e.msg})",
+                                fix="give a P-256 JWK file, e.g. one written by `sealtui keygen`") from None
+    except RecursionError:  # `[[[[…` deeper than Python's stack; a JWK is one flat object
+        raise InvalidInputError(f"{name} is not a JWK (JSON nested too deeply)",
                                 fix="give a P-256 JWK file, e.g. one written by `sealtui keygen`") from None
     return jwk_from_dict(data, name)
 
