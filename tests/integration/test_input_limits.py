@@ -176,3 +176,33 @@ def test_the_size_limit_is_stated_and_enforced_through_the_cli(tmp_path):
         f.truncate(64 * 1024 * 1024 + 1)
     [(code, err, _)] = run_all([["scan", str(big)]], tmp_path)
     assert code == 3 and f"{big} is larger than 64 MiB" in err
+
+
+def test_json_nested_too_deeply_is_an_error_not_a_traceback(files, tmp_path):
+    """`[[[[…` 100,000 deep overflows Python's json (RecursionError): each JSON file argument says what is wrong."""
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    envelope = ["seal", "envelope", "--key-id", "key-x", "--endpoint", NOWHERE, "--signing-jwk", files["priv"],
+                "--cert-path", files["ca"], "-f", files["plain"]]
+    results = run_all([
+        ["verify", files["sealed"], "--jwk", str(deep)],
+        [*envelope, "--client-key-file", str(deep), "--password-file", files["pw"]],
+        [*envelope, "--client-key-file", files["key"], "--password-file", str(deep)],
+        ["doctor", str(deep)],
+        ["scan", str(deep)],
+    ], tmp_path)
+    for code, err, _ in results:
+        assert code == 3 and str(deep) in err and "Traceback" not in err, (code, err[-500:])
+
+
+def test_a_trustee_signing_key_nested_too_deeply_is_a_finding(tmp_path):
+    """doctor --trustee reads the kid's key from the Trustee directory as CDH would: deep JSON is not a key."""
+    import shutil
+
+    healthy = ROOT / "tests" / "fixtures" / "doctor" / "healthy"
+    trustee = tmp_path / "trustee"
+    shutil.copytree(healthy / "trustee", trustee)
+    (trustee / "default" / "signing" / "pub").write_text("[" * 100_000 + "]" * 100_000)
+    [(code, err, out)] = run_all([["doctor", str(healthy / "app.yaml"), "--trustee", str(trustee)]], tmp_path)
+    assert code == 3 and "Traceback" not in err, (code, err[-500:])
+    assert "default/signing/pub is not JSON" in out
