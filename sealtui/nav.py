@@ -39,6 +39,8 @@ NAV: tuple[NavEntry, ...] = (
              "Find and check every sealed value in Kubernetes manifests"),
     NavEntry("diff", "Diff", "f9", "sealtui.screens.diff", "DiffScreen",
              "Compare two sealed values or two manifests by metadata, never plaintext"),
+    NavEntry("doctor", "Doctor", "f10", "sealtui.screens.doctor", "DoctorScreen",
+             "Check manifests for every reason a pod would still see sealed.…, and what to provision where"),
 )
 """The screens, in navigation order."""
 

@@ -67,15 +67,10 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from sealtui.core.doctor import DoctorOptions, run_doctor
-    from sealtui.core.jws import load_jwk
-    from sealtui.core.scan import load_kid_map
+    from sealtui.service.doctor import check_manifests
 
-    options = DoctorOptions(kata_version=args.kata_version, trustee=args.trustee,
-                            jwk=load_jwk(args.jwk) if args.jwk else None,
-                            kid_map=load_kid_map(args.kid_map) if args.kid_map else None,
-                            credentials_dir=args.credentials_dir)
-    run = run_doctor(args.paths, options)
+    run = check_manifests(args.paths, kata_version=args.kata_version, trustee=args.trustee, jwk=args.jwk,
+                          kid_map=args.kid_map, credentials_dir=args.credentials_dir)
     result = run.result
     if args.json:
         # Compact (C encoder) into a pipe: indented JSON goes through the pure-Python encoder, 3x slower on
@@ -155,14 +150,9 @@ def _checks(checks: list[Any], pad: str, show_ok: bool) -> list[str]:
 
 
 def render_provision(plan: Any, indent: str = "") -> str:
-    lines = ["# KBS, trustee >= v0.21 (kbs-client --admin-token-file):", *plan.kbs_client("token"),
-             "# KBS, trustee <= v0.20 (kbs-client --auth-private-key):", *plan.kbs_client("key"),
-             f"# trustee-operator (namespace {plan.namespace}):", *plan.operator(),
-             "# ... so that the KbsConfig lists:", *plan.kbsconfig_snippet().rstrip("\n").splitlines()]
-    creds = plan.credentials_toml()
-    if creds:
-        lines += ["# cdh.toml, to put the client-key files in the guest:", *creds.rstrip("\n").splitlines()]
-    return "".join(f"{indent}{line}\n" for line in lines)
+    from sealtui.service.doctor import provision_text
+
+    return provision_text(plan, indent)
 
 
 def cmd_initdata(args: argparse.Namespace) -> int:

@@ -102,8 +102,31 @@ async def session(out: Path) -> None:
         await pilot.press("ctrl+r")
         await _shoot(pilot, out, "diff")
 
+        (work / "deployment.yaml").write_text(_deployment())
+        await pilot.press("f10")
+        doctor = app.screen
+        doctor.query_one("#path").value = "work"
+        doctor.query_one("#kata").value = "3.28"
+        doctor.query_one("#jwk").value = str(public)
+        await pilot.press("ctrl+r")
+        await _shoot(pilot, out, "doctor")
+
         await pilot.press("f1")
         await _shoot(pilot, out, "help")
+
+
+def _deployment() -> str:
+    """A Deployment using the Secret of the Manifest screen, with the initdata `sealtui initdata --kbs-url` writes."""
+    from sealtui.core.doctor import initdata
+
+    url = "http://kbs.example:8080"
+    toml = initdata.build_initdata({"aa.toml": initdata.aa_toml(url), "cdh.toml": initdata.cdh_toml(url)})
+    return (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\n  namespace: prod\nspec:\n"
+        "  selector:\n    matchLabels: {app: app}\n  template:\n    metadata:\n      labels: {app: app}\n"
+        f"      annotations:\n        {initdata.ANNOTATION}: {initdata.encode_annotation(toml.encode())}\n"
+        "    spec:\n      runtimeClassName: kata-qemu-tdx\n      containers:\n      - name: app\n"
+        "        image: registry.example/app:1.0\n        envFrom:\n        - secretRef: {name: app-secrets}\n")
 
 
 def main() -> None:
