@@ -209,7 +209,7 @@ def _decode(source: str) -> int:
 
     if source == "-":
         value = _io.read_text("-", "the annotation value")
-    elif Path(source).is_file():
+    elif Path(source).exists():  # not only a regular file: the reader refuses a FIFO or a device by name
         value = _io.read_text(Path(source), "an annotation value")
     else:
         value = source

@@ -115,7 +115,7 @@ def cmd_seal_envelope(args: argparse.Namespace) -> int:
 
 def cmd_unseal(args: argparse.Namespace) -> int:
     """`sealtui unseal`: verify (or skip), unwrap through the KMS, decrypt, write where asked."""
-    from sealtui.core.errors import UsageError
+    from sealtui.core.errors import InvalidInputError, UsageError
     from sealtui.service.kms import CredentialSource
     from sealtui.service.unsealing import unseal
 
@@ -124,6 +124,9 @@ def cmd_unseal(args: argparse.Namespace) -> int:
         raise UsageError("give either -o OUT or --stdout, not both")
     if not to_stdout and not args.output:
         raise UsageError("say where the plaintext goes", fix="give -o FILE (mode 0600) or --stdout")
+    out = None if to_stdout else Path(args.output).expanduser()
+    if out is not None and (out.exists() or out.is_symlink()):  # refused before any KMS call, not after a Decrypt
+        raise InvalidInputError(f"{out} already exists", fix="choose another file name; sealtui never overwrites")
     result = unseal(_io.read_input_text(args, "a sealed secret"), CredentialSource(directory=args.credentials_dir),
                     endpoint=args.endpoint, jwk=args.jwk, skip_verification=args.skip_verification)
     for n in result.notes:

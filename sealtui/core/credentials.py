@@ -172,6 +172,9 @@ def read_password_file(path: Path) -> PasswordFile:
                 f"{path} starts with '{{' but is not valid JSON ({e.msg}, line {e.lineno})",
                 fix='write {"ClientKeyPassword": "…"} or the password alone as raw text',
             ) from None
+        except RecursionError:  # nested deeper than Python's stack: not a password file
+            raise CredentialError(f"{path} starts with '{{' but is not a password file (JSON nested too deeply)",
+                                  fix='write {"ClientKeyPassword": "…"} or the password alone as raw text') from None
         pw = data.get("ClientKeyPassword") if isinstance(data, dict) else None
         if not isinstance(pw, str) or not pw:
             keys = ", ".join(map(str, data)) if isinstance(data, dict) else type(data).__name__
@@ -213,7 +216,7 @@ def parse_client_key_json(path: Path) -> tuple[str, bytes]:
     raw = read_file_bytes(path, "client key file")
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # RecursionError: `[[[[…` nested too deeply
         raise CredentialError(
             f"{path} is not JSON", fix="give the clientKey_<id>.json downloaded from the KMS console"
         ) from None

@@ -116,6 +116,9 @@ def load_jwk(source: str | os.PathLike[str] | Mapping[str, Any] | Jwk) -> Jwk:
     except json.JSONDecodeError as e:
         raise InvalidInputError(f"{name} is not JSON (line {e.lineno}, column {e.colno}: {e.msg})",
                                 fix="give a P-256 JWK file, e.g. one written by `sealtui keygen`") from None
+    except RecursionError:  # `[[[[…` deeper than Python's stack; a JWK is one flat object
+        raise InvalidInputError(f"{name} is not a JWK (JSON nested too deeply)",
+                                fix="give a P-256 JWK file, e.g. one written by `sealtui keygen`") from None
     return jwk_from_dict(data, name)
 
 

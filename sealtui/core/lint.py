@@ -13,7 +13,6 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from sealtui.core.codec import Decoded, Form, decode
@@ -23,6 +22,7 @@ from sealtui.core.consumers.jose import SEALED_SECRET_DIR, key_refusal, kid_prob
 from sealtui.core.consumers.providers import OPENANOLIS, UPSTREAM
 from sealtui.core.consumers.secret import parse_secret, secret_steps
 from sealtui.core.errors import SealtuiError
+from sealtui.core.files import read_bytes
 from sealtui.core.jws import ALG, Jwk, load_jwk, verify_raw
 from sealtui.core.report import (
     CONSUMERS,
@@ -129,8 +129,8 @@ def _key_bytes(jwk: JwkLike) -> bytes | None:
     if text.lstrip().startswith("{"):
         return text.encode("utf-8", "surrogatepass")
     try:
-        return Path(text).read_bytes()
-    except (OSError, ValueError):
+        return read_bytes(text, "the public JWK")  # a regular file only: `/dev/zero` would never end
+    except (SealtuiError, ValueError):
         return None
 
 

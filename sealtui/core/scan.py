@@ -22,6 +22,7 @@ from sealtui.core.files import read_text
 from sealtui.core.jws import Jwk, load_jwk
 from sealtui.core.lint import inspect
 from sealtui.core.report import InspectionReport
+from sealtui.core.yamlload import compose_documents, load_documents
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -128,12 +129,8 @@ def load_kid_map(path: str | os.PathLike[str]) -> dict[str, Jwk]:
     fix = "write one `kid: path/to/public.json` per line"
     if _BINARY.search(text):
         raise InvalidInputError(f"{p} holds binary data, not a YAML/JSON kid map", fix=fix)
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise InvalidInputError(f"{p}: not YAML/JSON ({str(e).splitlines()[0]})", fix=fix) from None
+    documents = load_documents(text, str(p))
+    data = documents[0].data if len(documents) == 1 else None
     if not isinstance(data, Mapping):
         raise InvalidInputError(f"{p}: the kid map must be a mapping of kid to public JWK file", fix=fix)
     kids: dict[str, Jwk] = {}
@@ -163,7 +160,7 @@ def scan(paths: Iterable[str | os.PathLike[str]], jwk: Jwk | None = None,
         try:
             found = list(scan_text(text, str(path)))
         except InvalidInputError as e:
-            result.errors.append(ScanError(str(path), e.message))
+            result.errors.append(ScanError(str(path), _without_name(e.message, str(path))))
             continue
         for v in found:
             key = (kid_map or {}).get(v.report.signature.kid or "") or jwk
@@ -175,22 +172,16 @@ def scan(paths: Iterable[str | os.PathLike[str]], jwk: Jwk | None = None,
 
 def _without_name(message: str, name: str) -> str:
     """A reader's message without the file name it starts with (a `ScanError` names its file apart)."""
-    for prefix in (f"{name}: ", f"{name} is ", f"{name} "):
+    for prefix in (f"{name}: ", f"{name} is ", f"{name} ", f"{name}:"):
         if message.startswith(prefix):
             return message[len(prefix):]
     return message
 
 
 def scan_text(text: str, file: str = "<text>") -> Iterator[ScannedValue]:
-    """Sealed values in one YAML/JSON text (multi-document YAML allowed)."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        documents = list(yaml.compose_all(text, Loader=loader))
-    except yaml.YAMLError as e:
-        raise InvalidInputError(f"not valid YAML/JSON: {str(e).splitlines()[0]}") from None
-    for index, node in enumerate(documents):
+    """Sealed values in one YAML/JSON text (multi-document YAML allowed). Raises `InvalidInputError` (naming
+    `file`, the line and the column) when it does not parse, or is an alias bomb (`sealtui.core.yamlload`)."""
+    for index, node in enumerate(compose_documents(text, file)):
         if node is not None:
             yield from _walk_object(node, file, index, "")
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from sealtui.core.errors import InvalidInputError
+from sealtui.core.files import read_bytes
 from sealtui.core.yamlload import MANIFEST_SUFFIXES, iter_manifest_files, k8s_objects, load_file
 
 RESOURCE_SEGMENT = re.compile(r"^[a-zA-Z0-9_\-]+[a-zA-Z0-9_\-.]*$")
@@ -186,12 +187,16 @@ def _local(root: Path) -> Trustee:
     for name in ("policy.rego", "resource-policy.rego"):
         for where in (root, base):
             if t.policy is None and (where / name).is_file():
-                t.policy, t.policy_source = (where / name).read_text(encoding="utf-8", errors="replace"), name
+                policy = read_bytes(where / name, "the resource policy")
+                t.policy, t.policy_source = policy.decode("utf-8", errors="replace"), name
     for dirpath, dirs, files in os.walk(base):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         rel = Path(dirpath).relative_to(base).parts
         for name in sorted(files):
             if name.startswith(".") or name in ("policy.rego", "resource-policy.rego"):
+                continue
+            if not Path(dirpath, name).is_file():  # a FIFO, a device, a socket: reading it could block forever
+                t.notes.append(f"{Path(dirpath, name)} is not a regular file; ignored")
                 continue
             if len(rel) == 2:
                 path = f"{rel[0]}/{rel[1]}/{name}"
@@ -201,5 +206,5 @@ def _local(root: Path) -> Trustee:
                 if not (not rel and name.endswith(MANIFEST_SUFFIXES)):
                     t.notes.append(f"{Path(dirpath, name)} is not at <repo>/<type>/<tag>; ignored")
                 continue
-            t.resources[path] = Path(dirpath, name).read_bytes()
+            t.resources[path] = read_bytes(Path(dirpath, name), "a Trustee resource")
     return t

@@ -98,7 +98,7 @@ def examine(found: FoundValue, setup: GuestSetup, trustee: Trustee | None, jwk: 
 def _trustee_key(ex: Examined, content: bytes, path: str) -> Jwk | None:
     try:
         data = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deeply
         ex.trustee_key_problem = (f"the resource at {path} is not JSON", "`JSON Parsing Error`")
         return None
     try:
