@@ -8,6 +8,7 @@ the one place where worker errors are shown. Nothing here imports the Alibaba SD
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from sealtui.service.local_kms import LocalKms
     from sealtui.service.settings import Settings
 
-__all__ = ["SealtuiApp", "create_app", "run_app"]
+__all__ = ["SealtuiApp", "copy_message", "create_app", "run_app"]
 
 
 def _lazy_screen(entry: NavEntry) -> Callable[[], Screen[Any]]:
@@ -58,6 +59,10 @@ class SealtuiApp(App[int]):
     COMMANDS = App.COMMANDS | {_commands}
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {e.mode: _lazy_screen(e) for e in NAV}
     BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012 (Textual types it an instance var)
+    """Screens narrower than 100 columns get the class `-narrow` (80 columns is the common default)."""
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # noqa: RUF012
+    """Screens shorter than 36 rows get the class `-short`: compact form widgets (`app.tcss`)."""
 
     session_version: reactive[int] = reactive(0, init=False)
     """Bumped whenever the session changes (credentials, key, signer, sealed values): screens watch it."""
@@ -168,6 +173,10 @@ class SealtuiApp(App[int]):
             self.session.settings = settings
         self.session_changed()
 
+    def use_settings(self, settings: Settings) -> None:
+        """Keep `settings` (saved by a worker) in the session (on the app's thread)."""
+        self.session.settings = settings
+
     def save_settings(self, settings: Settings) -> Settings:
         """Write `settings` (when this session persists them) and return them. Call from a worker."""
         from sealtui.service.settings import save_settings
@@ -221,25 +230,28 @@ class SealtuiApp(App[int]):
     # --- clipboard ------------------------------------------------------------------------------------------
 
     def copy_text(self, text: str, *, secret: bool = False, what: str = "text") -> None:
-        """Copy to the terminal clipboard (OSC 52) and, when there is one, the local clipboard (pyperclip).
-        A `secret` is cleared from both after `session.clipboard_clear_seconds`."""
+        """Send `text` to the terminal's clipboard (OSC 52) and, when there is one, the local clipboard (pyperclip),
+        and say which it reached: a terminal may ignore OSC 52 (tmux does unless `set-clipboard on`), and nothing
+        tells sealtui whether it did. A `secret` is cleared from both after `session.clipboard_clear_seconds`."""
         self.copy_to_clipboard(text)
+        local = False
         if self.use_pyperclip:
             try:
                 import pyperclip
 
                 pyperclip.copy(text)
+                local = True
             except Exception:
                 self.log.info("no local clipboard for pyperclip")
         self._pending_secret = text if secret else None
+        message = copy_message(what, local=local, web=self.is_web, tmux=bool(os.environ.get("TMUX")))
         if secret:
             self._clear_token += 1
             token = self._clear_token
             seconds = self.session.clipboard_clear_seconds
             self.set_timer(seconds, lambda: self._clear_clipboard(text, token))
-            self.notify(f"{what} copied; the clipboard is cleared in {seconds:g} s", markup=False)
-        else:
-            self.notify(f"{what} copied", markup=False)
+            message += f"; it is cleared from the clipboard in {seconds:g} s"
+        self.notify(message, title="Copy", markup=False, timeout=8 if not local else 4)
 
     def _clear_clipboard(self, text: str, token: int) -> None:
         if token != self._clear_token or self.clipboard != text:
@@ -280,6 +292,18 @@ class SealtuiApp(App[int]):
         show = getattr(node, "show_error", None)
         if callable(show):
             show(error)
+
+
+def copy_message(what: str, *, local: bool, web: bool = False, tmux: bool = False) -> str:
+    """What a copy did: reached the local clipboard, or was only sent to the terminal (or browser), which may
+    have ignored it; then saving is the way that always works."""
+    if local:
+        return f"{what} copied to the clipboard"
+    if web:
+        return f"{what} sent to the browser's clipboard; if the browser did not allow it, save it instead (ctrl+s)"
+    note = " (under tmux it arrives only with `set -g set-clipboard on`)" if tmux else ""
+    return (f"{what} sent to the terminal's clipboard (OSC 52){note}; if your terminal does not allow it, "
+            "save it instead (ctrl+s)")
 
 
 def _modal_base() -> type:

@@ -20,13 +20,19 @@ class NavEntry:
     module: str
     cls: str
     description: str
+    short: str = ""
+    """A shorter title for a narrow navigation bar (the title when empty)."""
+
+    @property
+    def short_title(self) -> str:
+        return self.short or self.title
 
 
 NAV: tuple[NavEntry, ...] = (
     NavEntry("credentials", "Credentials", "f2", "sealtui.screens.credentials", "CredentialsScreen",
-             "Choose the KMS credential files, or create the local KMS instance"),
+             "Choose the KMS credential files, or create the local KMS instance", "Creds"),
     NavEntry("instance", "Instance & key", "f3", "sealtui.screens.instance", "InstanceScreen",
-             "Pick the KMS instance and key; check the connection"),
+             "Pick the KMS instance and key; check the connection", "Key"),
     NavEntry("seal", "Seal", "f4", "sealtui.screens.seal", "SealScreen",
              "Seal a value, a file or KEY=value pairs"),
     NavEntry("unseal", "Unseal", "f5", "sealtui.screens.unseal", "UnsealScreen",

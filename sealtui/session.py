@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from sealtui.service.sealing import SealedValue
     from sealtui.service.signing import SigningKey
 
-__all__ = ["Session"]
+__all__ = ["DEFAULT_NAME", "Session"]
+
+DEFAULT_NAME = "secret"
+"""The Secret key a value goes under unless named; then `secret-2`, `secret-3`…"""
 
 
 class Session:
@@ -56,7 +59,10 @@ class Session:
         self.local: LocalKms | None = None
         """The local KMS instance, once it is started (or found running) in this session."""
         self.sealed: dict[str, SealedValue] = {}
-        """Values sealed this session, by Secret key name (re-sealing a name replaces it)."""
+        """Values sealed this session, by Secret key name (replacing one is the user's explicit choice)."""
+        self.signing_keys: dict[str, SigningKey] = {}
+        """Every signing key used this session, by kid: CDH looks up one key per kid, so a kid is never given to
+        a second key."""
 
     @property
     def sandbox_root(self) -> Path:
@@ -83,6 +89,28 @@ class Session:
         from sealtui.service.local_kms import is_local
 
         return is_local(self.credentials_dir, self.local)
+
+    @property
+    def local_endpoint_changed(self) -> bool:
+        """True when the local KMS's credentials are used with an endpoint other than the local KMS's own."""
+        return self.using_local_kms and self.local is not None and self.endpoint != self.local.endpoint
+
+    def default_name_after(self, name: str) -> str:
+        """`name`, or when it is the default name (`secret`, `secret-N`) and taken, the next free one: the default
+        never replaces a sealed value (a name the user typed is theirs: replacing it is asked)."""
+        default = name == DEFAULT_NAME or (name.startswith(f"{DEFAULT_NAME}-")
+                                           and name[len(DEFAULT_NAME) + 1:].isdigit())
+        if not default or name not in self.sealed:
+            return name
+        n = 2
+        while f"{DEFAULT_NAME}-{n}" in self.sealed:
+            n += 1
+        return f"{DEFAULT_NAME}-{n}"
+
+    def use_signing_key(self, key: SigningKey) -> None:
+        """Sign with `key` from now on (its kid is remembered as taken by it)."""
+        self.signing = key
+        self.signing_keys[key.kid] = key
 
     @property
     def signing_kid(self) -> str | None:

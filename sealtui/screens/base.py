@@ -1,9 +1,10 @@
-"""What every sealtui screen shares: the frame, the busy state, cancellation and the inline error line.
+"""What every sealtui screen shares: the frame, the busy state, cancellation, the inline error line and saving.
 
 Workers run in threads (`@work(thread=True, exclusive=True, exit_on_error=False)`), call the session and post a
 message; failures go to the app's one handler (`SealtuiApp.on_worker_state_changed`: `Worker.StateChanged`
 does not bubble, so this base class forwards it), which notifies and calls `show_error` here so the screen shows
-the message and its fix until the next action.
+the message and its fix. The error stays until work started after it succeeds (`on_worker_state_changed`, the one
+place an error line is cleared), or a newer error replaces it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from sealtui.service.settings import Settings
     from sealtui.session import Session
 
-__all__ = ["AppApi", "PaletteCommand", "ScreenMessage", "SealtuiScreen", "no_blink"]
+__all__ = ["BACKGROUND", "AppApi", "PaletteCommand", "ScreenMessage", "SealtuiScreen", "no_blink"]
 
 
 class AppApi(Protocol):
@@ -50,6 +51,8 @@ class AppApi(Protocol):
 
     def save_settings(self, settings: Settings) -> Settings: ...
 
+    def use_settings(self, settings: Settings) -> None: ...
+
     async def open_in_inspect(self, text: str, *, source: str | None = None, jwk: str | None = None) -> None: ...
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None: ...
@@ -65,6 +68,10 @@ class ScreenMessage(Message):
     @property
     def control(self) -> Screen[Any]:
         return self.screen
+
+
+BACKGROUND = "background"
+"""The worker group of work the screen starts by itself (listing, describing): its success clears no error."""
 
 BUSY_BAR_DELAY = 0.25
 """Seconds of work before the busy bar (with its cancel hint) appears."""
@@ -93,6 +100,11 @@ class SealtuiScreen(Screen[None]):
 
     busy: reactive[bool] = reactive(False, bindings=True)
     """True while one of this screen's workers runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._errors_before: dict[Worker[Any], int] = {}
+        """For each running worker, how many errors the error line had shown when it started."""
 
     @property
     def sealtui(self) -> AppApi:
@@ -148,6 +160,7 @@ class SealtuiScreen(Screen[None]):
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             # StateChanged does not bubble: hand the failure to the app's one error handler.
             self.sealtui.on_worker_state_changed(event)
+        self._clear_error_on_success(event.worker, event.state)
         running = [w for w in self.workers if w.node is self and w.state in (WorkerState.PENDING,
                                                                             WorkerState.RUNNING)]
         self.busy = bool(running)
@@ -158,6 +171,17 @@ class SealtuiScreen(Screen[None]):
             self.set_timer(BUSY_BAR_DELAY, self._show_busy_bar)
         else:
             bar.display = False  # on the bar only: a class on the screen would restyle every widget
+
+    def _clear_error_on_success(self, worker: Worker[Any], state: WorkerState) -> None:
+        """A success clears the error line, unless an error was shown after the work started (a newer one, maybe
+        its own: a manifest that does not validate) or the work was the screen's own (`BACKGROUND`)."""
+        line = self.query_one(ErrorLine)
+        if state == WorkerState.RUNNING:
+            self._errors_before[worker] = line.shown_count
+        elif state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            before = self._errors_before.pop(worker, None)
+            if state == WorkerState.SUCCESS and before == line.shown_count and worker.group != BACKGROUND:
+                self.clear_error()
 
     def _show_busy_bar(self) -> None:
         if self.busy:
@@ -176,13 +200,40 @@ class SealtuiScreen(Screen[None]):
 
     # --- files -------------------------------------------------------------------------------------------
 
+    def ask_save_path(self, title: str, filename: str, chosen: Callable[[Path], object], *,
+                      plaintext: bool = False) -> None:
+        """Ask where to save a new file called `filename` by default: in the directory last saved to (plaintext:
+        where a plaintext was last saved), else the home directory (`service.settings.save_directory`)."""
+        from sealtui.screens.dialogs import PathDialog, PathRequest
+        from sealtui.service.settings import save_directory
+
+        start = save_directory(self.session.settings, plaintext=plaintext)
+
+        def done(path: Path | None) -> None:
+            if path is not None:
+                chosen(path)
+
+        self.app.push_screen(PathDialog(PathRequest(title, start, str(start / filename), must_exist=False)), done)
+
+    def ask_and_save(self, title: str, filename: str, data: bytes, *, plaintext: bool = False) -> None:
+        """Ask where (`ask_save_path`), then write `data` to that new file."""
+        self.ask_save_path(title, filename, lambda path: self.save_file(path, data, plaintext=plaintext),
+                           plaintext=plaintext)
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="saving")
-    def save_file(self, path: Path, data: bytes) -> None:
-        """Write `data` to the new file `path`: never overwrites, mode 0600 (the rule of `sealtui.core.files`)."""
+    def save_file(self, path: Path, data: bytes, *, plaintext: bool = False) -> None:
+        """Write `data` to the new file `path`: never overwrites, mode 0600 (the rule of `sealtui.core.files`);
+        its directory is remembered for the next save dialog (a `plaintext`'s apart)."""
         from sealtui.core.files import write_new_file
 
         write_new_file(path, data)
+        self.remember_saved(path, plaintext=plaintext)
         self.app.call_from_thread(self.notify, f"saved to {path} (mode 0600)", markup=False)
+
+    def remember_saved(self, path: Path, *, plaintext: bool = False) -> None:
+        """Remember the directory of the file just saved, for the next save dialog (call from a worker)."""
+        settings = self.sealtui.save_settings(self.session.settings.with_saved(path, plaintext=plaintext))
+        self.app.call_from_thread(self.sealtui.use_settings, settings)
 
     # --- errors -------------------------------------------------------------------------------------------
 

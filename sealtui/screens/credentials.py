@@ -12,11 +12,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, DataTable, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 from textual.worker import get_current_worker
 
-from sealtui.screens.base import PaletteCommand, ScreenMessage, SealtuiScreen
+from sealtui.screens.base import BACKGROUND, PaletteCommand, ScreenMessage, SealtuiScreen
 from sealtui.widgets.frame import status_text
+from sealtui.widgets.wrap_table import Column, WrapTable
 
 if TYPE_CHECKING:
     from sealtui.core.credential_check import CheckReport
@@ -85,19 +86,16 @@ class CredentialsScreen(SealtuiScreen):
                 yield Input(id="pw", placeholder="password file")
                 yield Input(id="ca", placeholder="PrivateKmsCA_<id>.pem")
                 yield Button("Check files", id="check-files")
-            yield DataTable(id="report", show_cursor=False, zebra_stripes=True)
             with Horizontal(classes="form-row"):
                 yield Button("Use these credentials ^s", id="use", variant="primary")
                 yield Static(id="in-use", classes="hint")
             yield Label("Local KMS instance", classes="section-title")
             yield Static(id="sandbox-info")
             yield Button("Create and start the local KMS ^n", id="sandbox")
-
-    def on_body_ready(self) -> None:
-        table = self.query_one("#report", DataTable)
-        for label, width in (("Status", 7), ("File", 26), ("Role", 16), ("Message", 36), ("Fix", 26)):
-            table.add_column(label, width=width)
-        super().on_body_ready()
+            # last: a long report must not push the local KMS (a new user's way in) out of view
+            yield Label("What the check found", classes="section-title")
+            yield WrapTable(Column("Status", width=7), Column("File"), Column("Role"), Column("Message"),
+                            Column("Fix"), id="report", zebra=True)
 
     def on_session_changed(self) -> None:
         s = self.session
@@ -112,8 +110,8 @@ class CredentialsScreen(SealtuiScreen):
 
     def palette_commands(self) -> list[PaletteCommand]:
         return [("credentials: check the directory", "Check every credential file", self.action_check),
-                ("credentials: use them", "Use the checked credentials", self.action_use),
-                ("local KMS: create and start", "Run the built-in local KMS instance", self.action_sandbox)]
+                ("credentials: use them", "Use the checked credentials", self.action_use)]
+        # `local KMS: create and start` is the app's own command (sealtui.screens.palette), on every screen
 
     # --- actions ------------------------------------------------------------------------------------------
 
@@ -153,7 +151,6 @@ class CredentialsScreen(SealtuiScreen):
             self.notify("give all three files: client key, password, CA bundle", severity="warning",
                         markup=False)
             return
-        self.clear_error()
         self._check_files(*files)
 
     def _files(self) -> tuple[Path, Path, Path] | None:
@@ -165,7 +162,6 @@ class CredentialsScreen(SealtuiScreen):
     @on(Button.Pressed, "#use")
     def action_use(self) -> None:
         """Use the credentials in the directory (or the three files when given)."""
-        self.clear_error()
         files = self._files()
         text = self.query_one("#dir", Input).value.strip()
         if files is None and not text:
@@ -176,12 +172,11 @@ class CredentialsScreen(SealtuiScreen):
     @on(Button.Pressed, "#sandbox")
     def action_sandbox(self) -> None:
         """Create (if needed) and start the local KMS instance."""
-        self.clear_error()
         self.sealtui.start_sandbox()
 
     # --- workers ------------------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="sandbox-info", description="local KMS")
+    @work(thread=True, exclusive=True, exit_on_error=False, group=BACKGROUND, description="local KMS")
     def _describe_sandbox(self) -> None:
         from sealtui.service.local_kms import instance_exists
 
@@ -200,7 +195,6 @@ class CredentialsScreen(SealtuiScreen):
         self.post_message(self.SandboxDescribed(self, info, running))
 
     def run_check(self, directory: Path) -> None:
-        self.clear_error()
         self._check_dir(directory)
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="checking the credential files")
@@ -243,15 +237,15 @@ class CredentialsScreen(SealtuiScreen):
     @on(Checked)
     def _show_report(self, message: Checked) -> None:
         self.report = message.report
-        table = self.query_one("#report", DataTable)
-        table.clear()
+        rows = []
         for item in message.report.items:
             role = item.role + (f" ({item.naming})" if item.naming else "")
-            table.add_row(status_text(item.status), Text(item.file or "-"), Text(role), Text(item.message),
-                          Text(item.fix or ""), height=None)
+            rows.append((status_text(item.status), Text(item.file or "-"), Text(role), Text(item.message),
+                         Text(item.fix or "")))
+        self.query_one("#report", WrapTable).set_rows(rows)
         errors = sum(1 for i in message.report.items if i.status == "error")
         if errors:
-            self.query_one("#in-use", Static).update(Text(f"{errors} problem(s): see the fixes above",
+            self.query_one("#in-use", Static).update(Text(f"{errors} problem(s): see the fixes below",
                                                           style="bold red"))
 
     @on(SandboxDescribed)

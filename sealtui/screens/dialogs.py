@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Label, Static
 
-__all__ = ["FirstRunDialog", "PathDialog", "PathRequest"]
+__all__ = ["ConfirmDialog", "FirstRunDialog", "PathDialog", "PathRequest"]
 
 
 def _blink_off(screen: ModalScreen[object]) -> None:
@@ -29,7 +29,7 @@ class FirstRunDialog(ModalScreen[bool]):
     DEFAULT_CSS = """
     FirstRunDialog { align: center middle; }
     FirstRunDialog > Vertical {
-        width: 76; height: auto; padding: 1 2; border: thick $accent; background: $surface;
+        width: 100%; max-width: 76; height: auto; padding: 1 2; border: thick $accent; background: $surface;
     }
     FirstRunDialog Horizontal { height: auto; margin-top: 1; }
     FirstRunDialog Button { margin-right: 2; }
@@ -59,6 +59,38 @@ class FirstRunDialog(ModalScreen[bool]):
             with Horizontal():
                 yield Button(f"{verb} the local KMS", id="yes", variant="primary")
                 yield Button("Not now", id="no")
+
+    @on(Button.Pressed)
+    def _answer(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """A question with two answers; escape is the safe one (`no`)."""
+
+    DEFAULT_CSS = """
+    ConfirmDialog { align: center middle; }
+    ConfirmDialog > Vertical {
+        width: 100%; max-width: 76; height: auto; padding: 1 2; border: thick $warning; background: $surface;
+    }
+    ConfirmDialog Horizontal { height: auto; margin-top: 1; }
+    ConfirmDialog Button { margin-right: 2; }
+    """
+    AUTO_FOCUS = "#no"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(False)", "No", id="confirm.no", tooltip="Answer no"),
+    ]
+
+    def __init__(self, question: Text, yes: str, no: str) -> None:
+        super().__init__()
+        self.question, self.yes, self.no = question, yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question)
+            with Horizontal():
+                yield Button(self.yes, id="yes", variant="warning")
+                yield Button(self.no, id="no", variant="primary")
 
     @on(Button.Pressed)
     def _answer(self, event: Button.Pressed) -> None:

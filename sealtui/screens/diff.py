@@ -11,10 +11,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Checkbox, DataTable, Label, Static, TextArea
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Checkbox, Label, Static
 
 from sealtui.screens.base import PaletteCommand, ScreenMessage, SealtuiScreen
+from sealtui.widgets.text_box import TextBox
+from sealtui.widgets.wrap_table import Column, WrapTable
 
 if TYPE_CHECKING:
     from sealtui.core.diff import DiffRow, ManifestDiff
@@ -35,11 +37,13 @@ class DiffScreen(SealtuiScreen):
     HELP_TEXT = ("Paste (or load with ctrl+o into the focused side) two sealed values, or two manifests, and "
                  "compare them: every decoded metadata field side by side (form, kid, key, instance, sizes, "
                  "IV…), or for manifests each sealed value paired by resource and key path. Nothing is "
-                 "decrypted and no plaintext is shown.")
+                 "decrypted and no plaintext is shown. ctrl+l clears the focused side (or both).")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "compare", "Compare", id="diff.run", tooltip="Compare A and B"),
         Binding("ctrl+o", "load", "Open file", id="diff.load", tooltip="Load a file into the focused side (A or B)"),
         Binding("ctrl+t", "focus_table", "Results", id="diff.table", tooltip="Move to the comparison table"),
+        Binding("ctrl+l", "clear", "Clear", id="diff.clear",
+                tooltip="Clear the focused side (both when neither has the focus) and the comparison"),
     ]
 
     @dataclass
@@ -69,29 +73,35 @@ class DiffScreen(SealtuiScreen):
                 for side in ("a", "b"):
                     with Vertical(classes="side"):
                         yield Label(f"{side.upper()} (paste, or ctrl+o to load a file)", classes="section-title")
-                        yield TextArea(id=side, soft_wrap=True)
+                        yield TextBox(id=side, soft_wrap=True)
             with Horizontal(classes="form-row"):
                 yield Button("Compare ^r", id="compare", variant="primary")
                 yield Checkbox("show fields that are the same", id="all")
                 yield Static(id="summary")
-            yield DataTable(id="table", show_cursor=False, zebra_stripes=True)
-
-    def on_body_ready(self) -> None:
-        table = self.query_one("#table", DataTable)
-        for label, width in (("Field", 22), ("A", 38), ("B", 38), ("", 8)):
-            table.add_column(label, width=width)
-        super().on_body_ready()
+            with VerticalScroll(id="results"):
+                yield WrapTable(Column("Field", ratio=2), Column("A", ratio=3), Column("B", ratio=3),
+                                Column("", width=7), id="table", zebra=True)
 
     def palette_commands(self) -> list[PaletteCommand]:
-        return [("diff: compare", "Compare A and B by metadata", self.action_compare)]
+        return [("diff: compare", "Compare A and B by metadata", self.action_compare),
+                ("diff: clear", "Clear the focused side and the comparison", self.action_clear)]
 
     # --- actions ------------------------------------------------------------------------------------------
 
     @on(Button.Pressed, "#compare")
     def action_compare(self) -> None:
         """Compare A and B."""
+        self._compare(self.query_one("#a", TextBox).text, self.query_one("#b", TextBox).text)
+
+    def action_clear(self) -> None:
+        """Clear the side that has the focus (both when neither has it) and the comparison."""
+        sides = [w for w in self.query(TextBox).results() if w.has_focus] or list(self.query(TextBox).results())
+        for side in sides:
+            side.clear()
+        self.rows = self.entries = None
+        self._show()
         self.clear_error()
-        self._compare(self.query_one("#a", TextArea).text, self.query_one("#b", TextArea).text)
+        sides[0].focus()
 
     def action_load(self) -> None:
         from sealtui.screens.dialogs import PathDialog, PathRequest
@@ -105,7 +115,7 @@ class DiffScreen(SealtuiScreen):
         self.app.push_screen(PathDialog(PathRequest(f"File for {side.upper()}", Path.cwd())), chosen)
 
     def action_focus_table(self) -> None:
-        self.query_one("#table", DataTable).focus()
+        self.query_one("#results", VerticalScroll).focus()
 
     @on(Checkbox.Changed, "#all")
     def _all(self) -> None:
@@ -131,7 +141,7 @@ class DiffScreen(SealtuiScreen):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        self.query_one(f"#{message.side}", TextArea).text = message.text
+        self.query_one(f"#{message.side}", TextBox).text = message.text
 
     @on(Compared)
     def _compared(self, message: Compared) -> None:
@@ -140,14 +150,13 @@ class DiffScreen(SealtuiScreen):
 
     def _show(self) -> None:
         show_all = self.query_one("#all", Checkbox).value
-        table = self.query_one("#table", DataTable)
-        table.clear()
+        rows: list[tuple[Text, ...]] = []
         summary = Text()
         if self.rows is not None:
             differ = [r for r in self.rows if not r.same]
             for r in self.rows:
                 if show_all or not r.same:
-                    table.add_row(Text(r.field), _cell(r.a), _cell(r.b), _same(r.same))
+                    rows.append((Text(r.field), _cell(r.a), _cell(r.b), _same(r.same)))
             summary.append(f"{len(differ)} of {len(self.rows)} fields differ" if differ else "the same metadata",
                            style="bold yellow" if differ else "bold green")
         elif self.entries is not None:
@@ -155,12 +164,13 @@ class DiffScreen(SealtuiScreen):
             for e in self.entries:
                 if not show_all and e.status == "same":
                     continue
-                table.add_row(Text(e.key, style="bold"), Text(""), Text(""), _status(e.status))
+                rows.append((Text(e.key, style="bold"), Text(""), Text(""), _status(e.status)))
                 for r in e.rows:
                     if show_all or not r.same:
-                        table.add_row(Text(f"  {r.field}"), _cell(r.a), _cell(r.b), _same(r.same))
+                        rows.append((Text(f"  {r.field}"), _cell(r.a), _cell(r.b), _same(r.same)))
             summary.append(f"manifests: {len(changed)} of {len(self.entries)} sealed values differ",
                            style="bold yellow" if changed else "bold green")
+        self.query_one("#table", WrapTable).set_rows(rows)
         self.query_one("#summary", Static).update(summary)
 
 

@@ -20,9 +20,9 @@ __all__ = ["HelpScreen"]
 def _bindings_table(title: str, bindings: list[Binding]) -> Table:
     table = Table(title=Text(title, style="bold"), title_justify="left", show_header=False, box=None,
                   padding=(0, 2, 0, 0), expand=True)
-    table.add_column(width=14, no_wrap=True)
-    table.add_column(width=18, no_wrap=True)
-    table.add_column(ratio=1)
+    table.add_column(width=12, overflow="fold")
+    table.add_column(width=16, overflow="fold")
+    table.add_column(ratio=1, overflow="fold")
     for b in bindings:
         table.add_row(Text(b.key.replace(",", " / "), style="bold cyan"), Text(b.description or b.action),
                       Text(b.tooltip))
@@ -48,7 +48,8 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 96; height: 90%; padding: 1 2; border: thick $accent; background: $surface;
+        width: 100%; max-width: 96; height: 100%; max-height: 40; padding: 0 1; border: thick $accent;
+        background: $surface;
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -13,12 +13,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, DataTable, Input, Label, Static, TextArea
+from textual.widgets import Button, Input, Label, Static
 from textual.worker import get_current_worker
 
 from sealtui.screens.base import PaletteCommand, ScreenMessage, SealtuiScreen
 from sealtui.widgets.frame import status_text
 from sealtui.widgets.json_tree import JsonTree
+from sealtui.widgets.text_box import TextBox
+from sealtui.widgets.wrap_table import Column, WrapTable
 
 if TYPE_CHECKING:
     from sealtui.core.report import Fix, InspectionReport
@@ -30,6 +32,8 @@ SHOW_LIMIT = 100_000
 """Loaded text longer than this is kept in memory but not put in the text area."""
 CELL_LIMIT = 300
 """Characters of untrusted text (a kid, a finding about a huge value) shown in one place."""
+FIX_LIMIT = 2_000
+"""Characters of a fix shown: every fix the core writes is shorter, so a fix is always shown (and copied) whole."""
 
 
 def _displayable(text: str) -> bool:
@@ -54,7 +58,7 @@ has no key for (export-guest-bundle) is shown as the fix's text alone."""
 def _fix_text(fix: Fix | None) -> Text:
     if fix is None:
         return Text("")
-    text = Text(_clip(fix.text))
+    text = Text(_clip(fix.text, FIX_LIMIT))
     key = TUI_ACTIONS.get(fix.action or "")
     if key:
         text.append(f" ({key})", style="bold")
@@ -78,7 +82,9 @@ class InspectScreen(SealtuiScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "inspect", "Inspect", id="inspect.run", tooltip="Inspect the string (and verify it)"),
         Binding("ctrl+o", "load", "Open file", id="inspect.load", tooltip="Load the string from a file"),
-        Binding("ctrl+l", "focus_tree", "Tree", id="inspect.tree", tooltip="Move to the JSON tree"),
+        Binding("ctrl+l", "clear", "Clear", id="inspect.clear",
+                tooltip="Clear the input and the results, to paste the next string"),
+        Binding("ctrl+t", "focus_tree", "Tree", id="inspect.tree", tooltip="Move to the JSON tree"),
         Binding("ctrl+n", "resign", "Re-sign", id="inspect.resign",
                 tooltip="Re-sign the string into the canonical signed form with the session's signing key"),
         Binding("ctrl+y", "copy_resigned", "Copy re-signed", id="inspect.copy", priority=True,
@@ -118,30 +124,26 @@ class InspectScreen(SealtuiScreen):
         with Horizontal(classes="body"):
             with VerticalScroll(id="left"):
                 yield Label("Input (paste, or ctrl+o to load a file)", classes="section-title")
-                yield TextArea(id="input", soft_wrap=True)
+                yield TextBox(id="input", soft_wrap=True)
                 yield Static(id="loaded", classes="hint")
                 with Horizontal(classes="form-row"):
                     yield Label("Public JWK")
                     yield Input(id="jwk", placeholder="verify with this public JWK (optional)")
                     yield Button("Inspect ^r", id="inspect", variant="primary")
                 yield Static(id="form")
-                yield DataTable(id="verdicts", show_cursor=False)
+                yield WrapTable(Column("Consumer", width=21), Column("Verdict", width=9),
+                                Column("Why (step: the consumer's error)", ratio=1, min_width=20), id="verdicts")
                 yield Label("Findings", classes="section-title")
-                yield DataTable(id="findings", show_cursor=False, zebra_stripes=True)
+                yield WrapTable(Column("Level", width=7), Column("Finding", ratio=3), Column("Fix", ratio=2),
+                                id="findings", zebra=True)
                 yield Label("Re-signed (ctrl+y copies, ctrl+s saves)", id="resigned-title", classes="section-title")
                 yield Static(id="changes")
-                yield TextArea(id="resigned", read_only=True, soft_wrap=True)
+                yield TextBox(id="resigned", read_only=True, soft_wrap=True)
             with Vertical(id="right"):
                 yield Label("Decoded (enter expands)", classes="section-title")
                 yield JsonTree(id="tree")
 
     def on_body_ready(self) -> None:
-        verdicts = self.query_one("#verdicts", DataTable)
-        for label, width in (("Consumer", 21), ("Verdict", 9), ("Why (step: the consumer's error)", 30)):
-            verdicts.add_column(label, width=width)
-        findings = self.query_one("#findings", DataTable)
-        for label, width in (("Level", 7), ("Finding", 36), ("Fix", 18)):
-            findings.add_column(label, width=width)
         self._show_resigned(False)
         super().on_body_ready()
 
@@ -149,24 +151,24 @@ class InspectScreen(SealtuiScreen):
         return [("inspect: run", "Inspect the string", self.action_inspect),
                 ("inspect: re-sign", "Re-sign into the canonical form with the session's signer",
                  self.action_resign),
-                ("copy: re-signed string", "Copy the re-signed string", self.action_copy_resigned)]
+                ("copy: re-signed string", "Copy the re-signed string", self.action_copy_resigned),
+                ("inspect: clear", "Clear the input and the results", self.action_clear)]
 
     # --- input --------------------------------------------------------------------------------------------
 
     def set_input(self, text: str, *, source: str | None = None) -> None:
         """Put `text` in the input (long text is kept aside, not shown in the text area)."""
-        area = self.query_one("#input", TextArea)
+        area = self.query_one("#input", TextBox)
         if len(text) > SHOW_LIMIT or not _displayable(text):
             self._loaded = text
             area.text = ""
             why = "" if len(text) > SHOW_LIMIT else ", some not printable"
-            self.query_one("#loaded", Static).update(
-                Text(f"{_clip(source or 'input', 80)}: {len(text):,} characters{why} (not shown; typing above "
-                     "replaces it)"))
+            self._note(Text(f"{_clip(source or 'input', 80)}: {len(text):,} characters{why} (not shown; typing "
+                            "above replaces it)"))
         else:
             self._loaded = None
             area.text = text
-            self.query_one("#loaded", Static).update("")
+            self._note(None)
 
     def show_value(self, text: str, *, source: str | None = None, jwk: str | None = None) -> None:
         """Load `text` (from another screen: Scan) and inspect it, verifying with `jwk` when given."""
@@ -174,17 +176,23 @@ class InspectScreen(SealtuiScreen):
         if jwk is not None:
             self.query_one("#jwk", Input).value = jwk
         if source and self._loaded is None:
-            self.query_one("#loaded", Static).update(Text(f"from {source}", style="dim"))
+            self._note(Text(f"from {source}", style="dim"))
         self.action_inspect()
 
-    @on(TextArea.Changed, "#input")
-    def _typed(self, event: TextArea.Changed) -> None:
+    def _note(self, text: Text | None) -> None:
+        """Say under the input where its text came from (hidden when there is nothing to say)."""
+        note = self.query_one("#loaded", Static)
+        note.update(text or "")
+        note.display = text is not None
+
+    @on(TextBox.Changed, "#input")
+    def _typed(self, event: TextBox.Changed) -> None:
         if event.text_area.text and self._loaded is not None:  # the user typed or pasted over a loaded file
             self._loaded = None
-            self.query_one("#loaded", Static).update("")
+            self._note(None)
 
     def input_text(self) -> str:
-        return self._loaded if self._loaded is not None else self.query_one("#input", TextArea).text
+        return self._loaded if self._loaded is not None else self.query_one("#input", TextBox).text
 
     # --- actions ------------------------------------------------------------------------------------------
 
@@ -192,9 +200,21 @@ class InspectScreen(SealtuiScreen):
     @on(Button.Pressed, "#inspect")
     def action_inspect(self) -> None:
         """Inspect the input (and verify it when a public JWK is given)."""
-        self.clear_error()
         jwk = self.query_one("#jwk", Input).value.strip()
         self._inspect(self.input_text(), jwk or None)
+
+    def action_clear(self) -> None:
+        """Clear the input (and a loaded file) and every result, and put the cursor in the input."""
+        self.workers.cancel_group(self, "default")
+        self.set_input("")
+        self.report = self.resigned = None
+        self.query_one("#form", Static).update("")
+        for table in self.query(WrapTable).results():
+            table.clear()
+        self.query_one("#tree", JsonTree).reset(Text("nothing inspected yet", style="dim"))
+        self._show_resigned(False)
+        self.clear_error()
+        self.query_one("#input", TextBox).focus()
 
     def action_load(self) -> None:
         from sealtui.screens.dialogs import PathDialog, PathRequest
@@ -207,7 +227,6 @@ class InspectScreen(SealtuiScreen):
 
     def action_resign(self) -> None:
         """Re-sign the input with the session's signer (a JWK, or the KMS-held key)."""
-        self.clear_error()
         self.resigned = None
         self._show_resigned(False)
         self._resign(self.input_text())
@@ -222,16 +241,7 @@ class InspectScreen(SealtuiScreen):
         if self.resigned is None:
             self.notify("nothing re-signed yet (ctrl+n)", severity="warning", markup=False)
             return
-        from sealtui.screens.dialogs import PathDialog, PathRequest
-
-        text = self.resigned.sealed
-
-        def chosen(path: Path | None) -> None:
-            if path is not None:
-                self.save_file(path, (text + "\n").encode("utf-8"))
-
-        self.app.push_screen(PathDialog(PathRequest("Save the re-signed string as", Path.cwd(),
-                                                    str(Path.cwd() / "resigned.sealed"), must_exist=False)), chosen)
+        self.ask_and_save("Save the re-signed string as", "resigned.sealed", (self.resigned.sealed + "\n").encode())
 
     def action_focus_tree(self) -> None:
         self.query_one("#tree", JsonTree).focus()
@@ -280,9 +290,9 @@ class InspectScreen(SealtuiScreen):
         for change in r.changes:
             text.append(f"\n• {change}")
         self.query_one("#changes", Static).update(text)
-        self.query_one("#resigned", TextArea).text = r.sealed
+        self.query_one("#resigned", TextBox).text = r.sealed
         self._show_resigned(True)
-        self.query_one("#resigned", TextArea).scroll_visible()
+        self.query_one("#resigned", TextBox).scroll_visible()
 
     def _show_resigned(self, shown: bool) -> None:
         for selector in ("#resigned-title", "#changes", "#resigned"):
@@ -306,21 +316,23 @@ class InspectScreen(SealtuiScreen):
             if sig.key_location:
                 form.append(f"\nkey: {_clip(sig.key_location)}", style="dim")
         self.query_one("#form", Static).update(form)
-        verdicts = self.query_one("#verdicts", DataTable)
-        verdicts.clear()
+        verdicts = []
         for consumer, verdict in r.verdicts.items():
             d = r.decisions.get(consumer)
-            why = Text(d.step, style="bold") if d else Text("")
-            if d is not None:
+            why = Text()
+            if d is not None:  # the step alone bold (a base style would make the whole cell bold)
+                why.append(d.step, style="bold")
                 why.append(f": {_clip(d.error or d.detail)}")
-            verdicts.add_row(Text(consumer), status_text(verdict), why, height=None)
-        findings = self.query_one("#findings", DataTable)
-        findings.clear()
+            verdicts.append((Text(consumer), status_text(verdict), why))
+        self.query_one("#verdicts", WrapTable).set_rows(verdicts)
+        findings = []
         for f in r.findings:
-            what = Text(f.code, style="bold")
+            what = Text()
+            what.append(f.code, style="bold")
             what.append(f": {_clip(f.message)}")
             what.append(f" (for {', '.join(f.consumers) or 'sealtui'})", style="dim")
-            findings.add_row(status_text(f.severity), what, _fix_text(f.fix), height=None)
+            findings.append((status_text(f.severity), what, _fix_text(f.fix)))
+        self.query_one("#findings", WrapTable).set_rows(findings)
         parts = {k: v for k, v in (("header", r.header), ("payload", r.payload)) if v is not None}
         tree = self.query_one("#tree", JsonTree)
         tree.show_document(parts, label=r.summary)

@@ -15,8 +15,9 @@ from textual.widgets import Button, DataTable, Input, Label, OptionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from sealtui.screens.base import PaletteCommand, ScreenMessage, SealtuiScreen
+from sealtui.screens.base import BACKGROUND, PaletteCommand, ScreenMessage, SealtuiScreen
 from sealtui.widgets.frame import status_text
+from sealtui.widgets.wrap_table import Column, WrapTable
 
 if TYPE_CHECKING:
     from sealtui.providers.aliyun import ConnectionReport
@@ -36,12 +37,14 @@ class InstanceScreen(SealtuiScreen):
     HELP_TEXT = ("Instances come from the credentials in use and from the local KMS. A key is a key id "
                  "(key-…), an alias (alias/<name>) or an alibabakms://<endpoint>/[<instance>]/<key> URI. "
                  "The connection check tries reachability, TLS trust with the CA bundle, the client key, "
-                 "and permission to encrypt with the key, and stops at the first failure.")
+                 "and permission to encrypt with the key, and stops at the first failure. Enter on the local KMS "
+                 "row (or reload) uses it at its own endpoint again.")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "check", "Check connection", id="instance.check",
                 tooltip="Check reachability, trust, the client key and permission for the key"),
         Binding("ctrl+s", "use_key", "Use key", id="instance.use-key", tooltip="Seal with the key typed above"),
-        Binding("ctrl+l", "reload", "Reload", id="instance.reload", tooltip="Reload instances and keys"),
+        Binding("ctrl+l", "reload", "Reload", id="instance.reload",
+                tooltip="Reload instances and keys; the local KMS is used at its own endpoint again"),
     ]
 
     @dataclass
@@ -81,11 +84,11 @@ class InstanceScreen(SealtuiScreen):
             yield DataTable(id="instances", cursor_type="row")
             with Horizontal(classes="form-row"):
                 yield Label("Endpoint")
-                yield Input(id="endpoint", placeholder="host:port (default <instance>.cryptoservice.kms.aliyuncs.com)")
+                yield Input(id="endpoint", placeholder="host:port (default: the instance's own)")
                 yield Button("Set", id="set-endpoint")
             with Horizontal(classes="form-row"):
                 yield Label("Key")
-                yield Input(id="key", placeholder="key-…, alias/<name> or alibabakms://<endpoint>/[<instance>]/<key>")
+                yield Input(id="key", placeholder="key-…, alias/<name> or alibabakms://…")
                 yield Button("Use key ^s", id="use-key", variant="primary")
             with Horizontal(id="key-lists"):
                 with Vertical():
@@ -97,14 +100,13 @@ class InstanceScreen(SealtuiScreen):
             with Horizontal(classes="form-row"):
                 yield Label("Connection", classes="section-title")
                 yield Button("Check connection ^r", id="check")
-            yield DataTable(id="connection", show_cursor=False)
+            yield WrapTable(Column("Step", width=12), Column("Status", width=7), Column("Message", ratio=4),
+                            Column("Fix", ratio=3), id="connection")
 
     def on_body_ready(self) -> None:
         self.query_one("#instances", DataTable).add_columns("Source", "Instance", "Endpoint", "Client key")
-        self.query_one("#sandbox-keys", DataTable).add_columns("Key", "Aliases", "Spec", "State")
-        conn = self.query_one("#connection", DataTable)
-        for label, width in (("Step", 12), ("Status", 7), ("Message", 48), ("Fix", 36)):
-            conn.add_column(label, width=width)
+        # the aliases first: they fit a narrow column, the key ids (key-<uuid>) do not
+        self.query_one("#sandbox-keys", DataTable).add_columns("Aliases", "Spec", "State", "Key")
         super().on_body_ready()
 
     def on_session_changed(self) -> None:
@@ -125,26 +127,33 @@ class InstanceScreen(SealtuiScreen):
     # --- actions ------------------------------------------------------------------------------------------
 
     def action_reload(self) -> None:
+        """List instances and keys again; the local KMS's credentials go back to its own endpoint."""
+        self._restore_local_endpoint()
         self._list()
+
+    def _restore_local_endpoint(self) -> None:
+        s = self.session
+        if s.local is not None and s.using_local_kms and s.local_endpoint_changed:
+            s.endpoint = s.local.endpoint
+            self.query_one("#endpoint", Input).value = s.endpoint
+            self.notify(f"the local KMS is used at its own endpoint again: {s.endpoint}", markup=False)
+            self.sealtui.session_changed()
 
     @on(Button.Pressed, "#check")
     def action_check(self) -> None:
         """Run the connection check for the instance, endpoint and key in use."""
-        self.clear_error()
-        self.query_one("#connection", DataTable).clear()
+        self.query_one("#connection", WrapTable).clear()
         self._check(self.query_one("#endpoint", Input).value.strip())
 
     @on(Input.Submitted, "#key")
     @on(Button.Pressed, "#use-key")
     def action_use_key(self) -> None:
         """Use the key typed in the key field."""
-        self.clear_error()
         self._set_key(self.query_one("#key", Input).value.strip())
 
     @on(Input.Submitted, "#endpoint")
     @on(Button.Pressed, "#set-endpoint")
     def _set_endpoint(self) -> None:
-        self.clear_error()
         self._endpoint(self.query_one("#endpoint", Input).value.strip())
 
     @on(OptionList.OptionSelected, "#recent")
@@ -162,14 +171,17 @@ class InstanceScreen(SealtuiScreen):
     @on(DataTable.RowSelected, "#instances")
     def _instance(self, event: DataTable.RowSelected) -> None:
         source = str(event.row_key.value)
-        if source == "sandbox" and self.session.local is None:
-            self.sealtui.start_sandbox()
+        s = self.session
+        if source == "sandbox" and (s.local is None or not s.using_local_kms):
+            self.sealtui.start_sandbox()  # (re)uses the local KMS, at the endpoint it answers on
+        elif source == "sandbox" and s.local_endpoint_changed:
+            self._restore_local_endpoint()
         else:
             self.notify(f"{source} instance in use", markup=False)
 
     # --- workers ------------------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="list", description="listing instances and keys")
+    @work(thread=True, exclusive=True, exit_on_error=False, group=BACKGROUND, description="listing instances and keys")
     def _list(self) -> None:
         from sealtui.service.local_kms import instances, local_keys
 
@@ -222,17 +234,15 @@ class InstanceScreen(SealtuiScreen):
         for k in message.keys:
             ref = k.aliases[0] if k.aliases else k.id
             if ref not in keys.rows:
-                keys.add_row(Text(k.id), Text(", ".join(k.aliases)), Text(k.spec),
-                             Text(k.state, style="green" if k.state == "Active" else "yellow"), key=ref)
+                keys.add_row(Text(", ".join(k.aliases)), Text(k.spec),
+                             Text(k.state, style="green" if k.state == "Active" else "yellow"), Text(k.id), key=ref)
 
     @on(Checked)
     def _checked(self, message: Checked) -> None:
         self.report = message.report
-        table = self.query_one("#connection", DataTable)
-        table.clear()
-        for step in message.report.steps:
-            table.add_row(Text(step.name), status_text(step.status), Text(step.message), Text(step.fix or ""),
-                          height=None)
+        self.query_one("#connection", WrapTable).set_rows(
+            [(Text(step.name), status_text(step.status), Text(step.message), Text(step.fix or ""))
+             for step in message.report.steps])
         if message.report.ok:
             self.notify(f"connection to {message.report.endpoint} works", markup=False)
 

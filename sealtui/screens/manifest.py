@@ -4,17 +4,18 @@ secret` command, and the pod snippet that consumes it; copy or save each."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Input, Label, RadioButton, RadioSet, TabbedContent, TabPane, TextArea
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Input, Label, RadioButton, RadioSet, TabbedContent, TabPane
 
 from sealtui.screens.base import PaletteCommand, ScreenMessage, SealtuiScreen
+from sealtui.widgets.text_box import TextBox
+from sealtui.widgets.wrap_table import Column, WrapTable
 
 __all__ = ["ManifestScreen"]
 
@@ -65,24 +66,19 @@ class ManifestScreen(SealtuiScreen):
                     yield RadioButton("stringData (as is)", value=True, id="form-stringData")
                     yield RadioButton("data (base64)", id="form-data")
             yield Label("Sealed values of this session", classes="section-title")
-            yield DataTable(id="values", show_cursor=False)
+            with VerticalScroll(id="values-box"):
+                yield WrapTable(Column("Key", ratio=2), Column("Sealed (start)", ratio=4, wrap=False),
+                                Column("Size", width=12), Column("KMS key", ratio=3, wrap=False), id="values")
             with TabbedContent(id="outputs"):
                 for tab, (title, _suffix) in TABS.items():
                     with TabPane(title, id=f"tab-{tab}"):
-                        yield TextArea(id=tab, read_only=True, soft_wrap=True)
-
-    def on_body_ready(self) -> None:
-        values = self.query_one("#values", DataTable)
-        for label, width in (("Key", 20), ("Sealed", 60), ("KMS key", 30)):
-            values.add_column(label, width=width)
-        super().on_body_ready()
+                        yield TextBox(id=tab, read_only=True, soft_wrap=True)
 
     def on_session_changed(self) -> None:
-        values = self.query_one("#values", DataTable)
-        values.clear()
-        for v in self.session.sealed.values():
-            shown = v.sealed if len(v.sealed) <= 60 else f"{v.sealed[:44]}…({len(v.sealed):,} chars)"
-            values.add_row(Text(v.name), Text(shown), Text(v.key_id))
+        # the sealed strings are shown whole in the outputs below; the table says which is which
+        self.query_one("#values", WrapTable).set_rows([
+            (Text(v.name), Text(v.sealed[:200]), Text(f"{len(v.sealed):,} chars"), Text(v.key_id))
+            for v in self.session.sealed.values()])
         self.action_build()
 
     def palette_commands(self) -> list[PaletteCommand]:
@@ -124,16 +120,8 @@ class ManifestScreen(SealtuiScreen):
         if not text:
             self.notify("nothing to save: seal a value first (F4)", severity="warning", markup=False)
             return
-        from sealtui.screens.dialogs import PathDialog, PathRequest
-
-        def chosen(path: Path | None) -> None:
-            if path is not None:
-                self.save_file(path, text.encode("utf-8"))
-
         name = self.query_one("#secret-name", Input).value.strip() or "secret"
-        default = str(Path.cwd() / f"{name}{TABS[tab][1]}")
-        self.app.push_screen(PathDialog(PathRequest(f"Save the {TABS[tab][0]} as", Path.cwd(), default,
-                                                    must_exist=False)), chosen)
+        self.ask_and_save(f"Save the {TABS[tab][0]} as", f"{name}{TABS[tab][1]}", text.encode("utf-8"))
 
     # --- workers ------------------------------------------------------------------------------------------
 
@@ -159,10 +147,8 @@ class ManifestScreen(SealtuiScreen):
     def _built(self, message: Built) -> None:
         self.texts = message.texts
         for tab in TABS:
-            self.query_one(f"#{tab}", TextArea).text = message.texts.get(tab, "")
-        if message.error:
+            self.query_one(f"#{tab}", TextBox).text = message.texts.get(tab, "")
+        if message.error:  # shown after this build started, so its success does not clear it (screens.base)
             from sealtui.widgets.frame import ErrorLine
 
             self.query_one(ErrorLine).show(message.error, message.fix)
-        else:
-            self.clear_error()

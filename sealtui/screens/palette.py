@@ -26,7 +26,13 @@ class SealtuiCommands(Provider):
         screen_commands = getattr(self.screen, "palette_commands", None)
         if callable(screen_commands):
             out.extend(screen_commands())
-        return out
+        titles: set[str] = set()
+        unique = []
+        for command in out:  # one entry per title: a screen may offer what the app already does
+            if command[0] not in titles:
+                titles.add(command[0])
+                unique.append(command)
+        return unique
 
     async def discover(self) -> Hits:
         for title, help_text, callback in self._commands():

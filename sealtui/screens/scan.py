@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -26,6 +26,23 @@ CONSUMERS = ("cdh", "cdh-skip-verification", "kata-agent", "openanolis-cdh")
 """The consumers whose verdict the table shows (the same choice as `sealtui scan --consumer`)."""
 
 _SIGNATURE = {True: ("verified", "bold green"), False: ("BAD SIGNATURE", "bold red"), None: ("not checked", "dim")}
+
+COLUMNS = (("File:line", 26), ("Resource", 16), ("Key path", 24), ("Form", 15), ("Verdict", 10), ("Signature", 13))
+"""The results' columns and their widths on a wide screen; on a narrower one the first four share what is left
+(`column_widths`), and their cells wrap."""
+
+
+def column_widths(width: int) -> list[int]:
+    """The results' column widths for a table `width` columns wide (each column has a cell padding of 2)."""
+    preferred = [w for _label, w in COLUMNS]
+    room = width - 2 * len(COLUMNS) - 2  # minus the cells' padding and the scroll bar
+    if room >= sum(preferred):
+        return preferred
+    form = 10  # "signed-jws": a form name reads badly when it wraps
+    fixed = preferred[4:]
+    flexible = max(room - sum(fixed) - form, 18)
+    wanted = sum(preferred[:3])
+    return [max(9, w * flexible // wanted) for w in preferred[:3]] + [form, *fixed]
 
 
 class ScanScreen(SealtuiScreen):
@@ -56,6 +73,7 @@ class ScanScreen(SealtuiScreen):
         super().__init__()
         self.result: ScanResult | None = None
         """The last scan's result (tests read it)."""
+        self._widths: list[int] = []
 
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="body"):
@@ -65,8 +83,8 @@ class ScanScreen(SealtuiScreen):
                 yield Button("Browse ^o", id="browse")
             with Horizontal(classes="form-row"):
                 yield Label("Public JWK")
-                yield Input(id="jwk", placeholder="verify every signature with this key (optional)")
-                yield Input(id="kid-map", placeholder="…or a kid map: kid → public JWK file (optional)")
+                yield Input(id="jwk", placeholder="verify with this key (optional)")
+                yield Input(id="kid-map", placeholder="…or a kid map file (optional)")
             with Horizontal(classes="form-row"):
                 yield Label("Consumer")
                 yield Select([(c, c) for c in CONSUMERS], value="cdh", allow_blank=False, id="consumer")
@@ -77,13 +95,26 @@ class ScanScreen(SealtuiScreen):
             yield DataTable(id="errors", show_cursor=False)
 
     def on_body_ready(self) -> None:
-        results = self.query_one("#results", DataTable)
-        for label, width in (("File:line", 26), ("Resource", 16), ("Key path", 24), ("Form", 15),
-                             ("Verdict", 10), ("Signature", 13)):
-            results.add_column(label, width=width)
+        self._columns(self.size.width)
         self.query_one("#errors", DataTable).add_columns("File", "Problem")
         self._show_errors(False)
         super().on_body_ready()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._columns(event.size.width)
+
+    def _columns(self, screen_width: int) -> None:
+        """Size the results' columns to the screen (minus the page's padding)."""
+        widths = column_widths(screen_width - 2)
+        if widths == self._widths:
+            return
+        self._widths = widths
+        results = self.query_one("#results", DataTable)
+        results.clear(columns=True)
+        for (label, _w), width in zip(COLUMNS, widths, strict=True):
+            results.add_column(label, width=width)
+        if self.result is not None:
+            self._show(self.result)
 
     def palette_commands(self) -> list[PaletteCommand]:
         return [("scan: run", "Scan the manifests of the path", self.action_scan),
@@ -97,7 +128,6 @@ class ScanScreen(SealtuiScreen):
     @on(Button.Pressed, "#scan")
     def action_scan(self) -> None:
         """Scan the path given."""
-        self.clear_error()
         self._scan(self.query_one("#path", Input).value.strip(), self.query_one("#jwk", Input).value.strip(),
                    self.query_one("#kid-map", Input).value.strip())
 
@@ -164,7 +194,7 @@ class ScanScreen(SealtuiScreen):
             signature = Text(sig_word, style=sig_style) if r.signature.alg or r.signature.kid else \
                 Text("unsigned", style="yellow")
             table.add_row(Text(f"{v.file}:{v.line}"), Text(v.resource), Text(v.path), Text(r.form),
-                          status_text(r.verdicts.get(consumer, "?")), signature)
+                          status_text(r.verdicts.get(consumer, "?")), signature, height=None)
         rejected = len(result.rejected(consumer))
         summary = Text(f"{len(result.values)} sealed value(s) in {result.files} file(s); ", style="bold")
         summary.append(f"{rejected} rejected by {consumer}", style="bold red" if rejected else "bold green")

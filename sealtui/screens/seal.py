@@ -13,21 +13,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import (
-    Button,
-    ContentSwitcher,
-    Input,
-    Label,
-    ProgressBar,
-    RadioButton,
-    RadioSet,
-    Static,
-    TextArea,
-)
-from textual.worker import get_current_worker
+from textual.widgets import Button, ContentSwitcher, Input, Label, ProgressBar, RadioButton, RadioSet, Static
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from sealtui.screens.base import PaletteCommand, ScreenMessage, SealtuiScreen
-from sealtui.service.signing import DEFAULT_KID
+from sealtui.service.signing import DEFAULT_JWK_KID, DEFAULT_KMS_KID
+from sealtui.session import DEFAULT_NAME
+from sealtui.widgets.text_box import TextBox
 
 if TYPE_CHECKING:
     from sealtui.service.sealing import SealedValue
@@ -45,14 +37,15 @@ class SealScreen(SealtuiScreen):
     HELP_TEXT = ("Type a value (masked), choose a file, or write KEY=value lines (or load a .env file); each "
                  "becomes a sealed string under its name in this session's manifest. Pairs are sealed in "
                  "parallel, all or nothing. The signing key is a private P-256 JWK (load or generate one) or an "
-                 "EC P-256 key held in the KMS (ctrl+b; ctrl+t exports its public JWK); the public half must be "
-                 "provisioned where CDH looks for its kid.")
+                 "EC P-256 key held in the KMS (ctrl+b; ctrl+t exports its public JWK). Each key needs its own kid, "
+                 "best a kbs:///<repo>/<type>/<tag> URI: CDH then fetches the public half from Trustee, where the "
+                 "screen says how to upload it. A value never silently replaces another of the same name.")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "seal", "Seal", id="seal.run", tooltip="Seal the plaintext with the KMS key in use"),
         Binding("ctrl+g", "generate", "Generate signer", id="seal.generate",
                 tooltip="Generate a signing key pair for the kid given (or load the one made earlier)"),
         Binding("ctrl+b", "kms_signer", "KMS signer", id="seal.kms-signer",
-                tooltip="Sign with the EC P-256 key held in the KMS named under 'KMS signing key'"),
+                tooltip="Sign with the EC P-256 key held in the KMS named under '…or KMS key', as its kid"),
         Binding("ctrl+t", "export_public", "Export public JWK", id="seal.export-public",
                 tooltip="Write the KMS signing key's public JWK to a new file, to provision for CDH"),
         Binding("ctrl+o", "browse", "Open file", id="seal.browse",
@@ -95,16 +88,16 @@ class SealScreen(SealtuiScreen):
             with ContentSwitcher(initial="one", id="inputs"):
                 with Horizontal(id="one", classes="form-row"):
                     yield Label("Name")
-                    yield Input("secret", id="name", placeholder="Secret key name")
+                    yield Input(DEFAULT_NAME, id="name", placeholder="Secret key name")
                     yield Input(id="value", password=True, placeholder="the value (masked)")
                 with Horizontal(id="file", classes="form-row"):
                     yield Label("Name")
-                    yield Input("secret", id="file-name", placeholder="Secret key name")
+                    yield Input(DEFAULT_NAME, id="file-name", placeholder="Secret key name")
                     yield Input(id="file-path", placeholder="plaintext file")
                     yield Button("Browse ^o", id="browse")
                 with Vertical(id="pairs"):
-                    yield TextArea(id="pairs-text", soft_wrap=True)
-                    yield Static("one KEY=value per line (.env grammar); visible as typed, or load a .env file:",
+                    yield TextBox(id="pairs-text", soft_wrap=True)
+                    yield Static("KEY=value per line (.env grammar), visible as typed; or a .env file:",
                                  classes="hint")
                     with Horizontal(classes="form-row"):
                         yield Label(".env file")
@@ -118,20 +111,22 @@ class SealScreen(SealtuiScreen):
                 yield Button("Load", id="load-jwk")
             with Horizontal(classes="form-row"):
                 yield Label("…or generate kid")
-                yield Input(DEFAULT_KID, id="kid", placeholder="kid: a file name or kbs:///repo/type/tag")
+                yield Input(DEFAULT_JWK_KID, id="kid", placeholder="kid: kbs:///<repo>/<type>/<tag>")
                 yield Button("Generate ^g", id="generate")
             with Horizontal(classes="form-row"):
                 yield Label("…or KMS key")
                 yield Input(id="kms-key", placeholder="EC P-256 key id, alias/… or URI")
-                yield Input(DEFAULT_KID, id="kms-kid", placeholder="kid")
                 yield Button("Use ^b", id="use-kms")
                 yield Button("Export ^t", id="export-public")
+            with Horizontal(classes="form-row"):
+                yield Label("  its kid")
+                yield Input(DEFAULT_KMS_KID, id="kms-kid", placeholder="kid: kbs:///<repo>/<type>/<tag>")
             yield Static(id="provision")
             with Horizontal(classes="form-row"):
                 yield Button("Seal ^r", id="seal", variant="primary")
                 yield Static(id="seal-hint", classes="hint")
             yield Label("Sealed", classes="section-title")
-            yield TextArea(id="results", read_only=True, soft_wrap=True)
+            yield TextBox(id="results", read_only=True, soft_wrap=True)
 
     def on_session_changed(self) -> None:
         s = self.session
@@ -151,6 +146,8 @@ class SealScreen(SealtuiScreen):
         suggested = suggested_signing_key(s.using_local_kms)
         if suggested and not kms_key.value:
             kms_key.value = suggested
+        for field in self.query("#name, #file-name").results(Input):  # the default name never replaces a value
+            field.value = s.default_name_after(field.value)
 
     def palette_commands(self) -> list[PaletteCommand]:
         return [("seal: run", "Seal the plaintext", self.action_seal),
@@ -195,7 +192,7 @@ class SealScreen(SealtuiScreen):
                     self.query_one("#file-path", Input).value.strip())
         if current == "pairs":
             env = self.query_one("#env-path", Input).value.strip()
-            return ("env", "", env) if env else ("pairs", "", self.query_one("#pairs-text", TextArea).text)
+            return ("env", "", env) if env else ("pairs", "", self.query_one("#pairs-text", TextBox).text)
         return "one", self.query_one("#name", Input).value.strip(), self.query_one("#value", Input).value
 
     # --- actions ------------------------------------------------------------------------------------------
@@ -204,55 +201,57 @@ class SealScreen(SealtuiScreen):
     @on(Button.Pressed, "#seal")
     def action_seal(self) -> None:
         """Seal what the plaintext section holds."""
-        self.clear_error()
         kind, name, data = self._plaintexts()
-        self.query_one("#results", TextArea).text = ""
+        self.query_one("#results", TextBox).text = ""
         self.results = []
         self._seal(kind, name, data)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """After a failed or cancelled seal the value stays, selected: enter seals it again (most failures are the
+        KMS's, not the value's), and typing replaces it instead of adding to the end of it."""
+        super().on_worker_state_changed(event)
+        value = self.query_one("#value", Input)
+        if (event.worker.node is self and event.worker.name == "_seal" and value.value
+                and event.state in (WorkerState.ERROR, WorkerState.CANCELLED)):
+            value.focus()
+            value.select_all()
 
     @on(Input.Submitted, "#kid")
     @on(Button.Pressed, "#generate")
     def action_generate(self) -> None:
         """Generate a signing key pair for the kid (or load the one generated before)."""
-        self.clear_error()
-        self._signer(None, self.query_one("#kid", Input).value.strip() or DEFAULT_KID)
+        self._signer(None, self.query_one("#kid", Input).value.strip() or DEFAULT_JWK_KID, self._in_use())
 
     @on(Input.Submitted, "#jwk")
     @on(Button.Pressed, "#load-jwk")
     def _load_jwk(self) -> None:
-        self.clear_error()
         path = self.query_one("#jwk", Input).value.strip()
         if path:
-            self._signer(Path(path), None)
+            self._signer(Path(path), None, self._in_use())
 
     @on(Input.Submitted, "#kms-key")
     @on(Input.Submitted, "#kms-kid")
     @on(Button.Pressed, "#use-kms")
     def action_kms_signer(self) -> None:
         """Sign with the EC P-256 key held in the KMS (its public key is fetched to check it)."""
-        self.clear_error()
-        self._kms_signer(self.query_one("#kms-key", Input).value, self.query_one("#kms-kid", Input).value)
+        self._kms_signer(self.query_one("#kms-key", Input).value, self.query_one("#kms-kid", Input).value,
+                         self._in_use())
+
+    def _in_use(self) -> dict[str, SigningKey]:
+        """The signing keys used this session by kid (a copy, for a worker)."""
+        return dict(self.session.signing_keys)
 
     @on(Button.Pressed, "#export-public")
     def action_export_public(self) -> None:
         """Write the KMS signing key's public JWK to a new file."""
-        from sealtui.screens.dialogs import PathDialog, PathRequest
-
-        self.clear_error()
         key = self.session.signing
         if key is None or key.kms_key is None:
             self.notify("no KMS signing key in use: ctrl+b first", severity="warning", markup=False)
             return
-
-        def chosen(path: Path | None) -> None:
-            if path is not None:
-                self._export_public(key, path)
-
         from sealtui.core.jws import key_file_stem
 
-        default = str(Path.cwd() / f"{key_file_stem(key.kid)}-public.json")
-        self.app.push_screen(PathDialog(PathRequest("Save the public JWK as", Path.cwd(), default,
-                                                    must_exist=False)), chosen)
+        self.ask_save_path("Save the public JWK as", f"{key_file_stem(key.kid)}-public.json",
+                           lambda path: self._export_public(key, path))
 
     def action_copy(self) -> None:
         """Copy the sealed strings (one alone; several as KEY=sealed lines)."""
@@ -266,15 +265,8 @@ class SealScreen(SealtuiScreen):
         if not self.results:
             self.notify("nothing sealed yet", severity="warning", markup=False)
             return
-        from sealtui.screens.dialogs import PathDialog, PathRequest
-
-        def chosen(path: Path | None) -> None:
-            if path is not None:
-                self.save_file(path, self._export().encode("utf-8"))
-
         default = f"{self.results[0].name}.sealed" if len(self.results) == 1 else "sealed.env"
-        self.app.push_screen(PathDialog(PathRequest("Save the sealed strings as", Path.cwd(),
-                                                    str(Path.cwd() / default), must_exist=False)), chosen)
+        self.ask_and_save("Save the sealed strings as", default, self._export().encode("utf-8"))
 
     def _export(self) -> str:
         if len(self.results) == 1:
@@ -320,21 +312,24 @@ class SealScreen(SealtuiScreen):
             self.post_message(self.Sealed(self, sealed))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="signer", description="loading the signing key")
-    def _signer(self, path: Path | None, kid: str | None) -> None:
-        from sealtui.service.signing import generate_signing_key, load_signing_jwk
+    def _signer(self, path: Path | None, kid: str | None, in_use: dict[str, SigningKey]) -> None:
+        from sealtui.service.signing import check_kid_free, generate_signing_key, load_signing_jwk
 
+        keys_dir = self.session.keys_dir
         if path is not None:
             key = load_signing_jwk(path)
+            check_kid_free(key, in_use, keys_dir)
         else:
-            key = generate_signing_key(self.session.keys_dir, kid or DEFAULT_KID)
+            key = generate_signing_key(keys_dir, kid or DEFAULT_JWK_KID, in_use)
         self.post_message(self.SignerReady(self, key))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="signer",
           description="checking the KMS signing key")
-    def _kms_signer(self, key_text: str, kid: str) -> None:
-        from sealtui.service.signing import kms_signing_key
+    def _kms_signer(self, key_text: str, kid: str, in_use: dict[str, SigningKey]) -> None:
+        from sealtui.service.signing import check_kid_free, kms_signing_key
 
         key, _public = kms_signing_key(self.session.require_target(), key_text, kid, self.session.credentials)
+        check_kid_free(key, in_use, self.session.keys_dir)
         self.post_message(self.SignerReady(self, key))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="exporting the public JWK")
@@ -342,39 +337,71 @@ class SealScreen(SealtuiScreen):
         from sealtui.service.signing import export_public_jwk
 
         s = self.session
-        self.post_message(self.SignerReady(self, export_public_jwk(key, s.require_target(), path, s.credentials)))
+        exported = export_public_jwk(key, s.require_target(), path, s.credentials)
+        self.remember_saved(path)
+        self.post_message(self.SignerReady(self, exported))
 
     # --- results ------------------------------------------------------------------------------------------
 
     @on(Progress)
     def _progress(self, message: Progress) -> None:
-        self.query_one("#progress", ProgressBar).update(total=message.total, progress=message.done)
+        bar = self.query_one("#progress", ProgressBar)
+        bar.display = True  # hidden until the first bulk seal: room for the rest at 80×24
+        bar.update(total=message.total, progress=message.done)
 
     @on(Sealed)
     def _sealed(self, message: Sealed) -> None:
-        self.session.sealed.update({v.name: v for v in message.values})
         self.results.extend(message.values)
-        area = self.query_one("#results", TextArea)
+        area = self.query_one("#results", TextBox)
         area.text = "\n\n".join(f"{v.name} (key {v.key_id}, kid {v.kid}):\n{v.sealed}" for v in self.results)
         area.scroll_visible()
         self.query_one("#value", Input).value = ""
+        taken = [v.name for v in message.values if v.name in self.session.sealed]
+        if not taken:
+            self._keep(message.values)
+            return
+        from sealtui.screens.dialogs import ConfirmDialog
+
+        question = Text("Replace in the manifest?\n\n", style="bold")
+        question.append(f"This session already has a sealed value named {', '.join(taken)}. Replace it with the "
+                        "new one, or keep the earlier one (the new sealed string stays shown below)?")
+
+        def answered(replace: bool | None) -> None:
+            kept = message.values if replace else [v for v in message.values if v.name not in taken]
+            self._keep(kept)
+            if not replace:
+                self.notify(f"kept the earlier {', '.join(taken)}", markup=False)
+
+        self.app.push_screen(ConfirmDialog(question, "Replace", "Keep the earlier one"), answered)
+
+    def _keep(self, values: list[SealedValue]) -> None:
+        """Put `values` in this session's manifest."""
+        self.session.sealed.update({v.name: v for v in values})
         self.sealtui.session_changed()
 
     @on(SignerReady)
     def _signer_ready(self, message: SignerReady) -> None:
-        key = self.session.signing = message.key
-        text = Text("signing as kid ", style="bold")
+        key = message.key
+        self.session.use_signing_key(key)
+        text = Text()
+        text.append("signing as kid ", style="bold")
         text.append(key.kid)
         if key.kms_key:
             text.append(" with KMS key ", style="bold")
             text.append(key.kms_key)
             text.append(" (the private key never leaves the KMS)", style="dim")
-        if key.public_path is not None:
+        if key.warning:
+            text.append("\n⚠ ", style="bold yellow")
+            text.append(key.warning, style="yellow")
+            self.notify(key.warning, title="kid", severity="warning", markup=False, timeout=8)
+        if key.upload:
+            text.append("\nupload its public JWK to Trustee: ", style="bold")
+            text.append(key.upload)
+            if key.kms_key and key.public_path is None:
+                text.append(" (ctrl+t writes the file)", style="dim")
+        elif key.public_path is not None:
             text.append("\npublic half: ", style="bold")
             text.append(str(key.public_path))
-        if key.provision:
-            text.append("\nprovision it: ", style="bold")
-            text.append(key.provision)
         self.query_one("#provision", Static).update(text)
         self.sealtui.session_changed()
 

@@ -13,11 +13,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, Static
 from textual.worker import get_current_worker
 
 from sealtui.screens.base import PaletteCommand, ScreenMessage, SealtuiScreen
 from sealtui.widgets.secret_view import SecretView
+from sealtui.widgets.text_box import TextBox
 
 if TYPE_CHECKING:
     from sealtui.service.unsealing import Unsealed as UnsealResult
@@ -58,7 +59,7 @@ class UnsealScreen(SealtuiScreen):
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(classes="body"):
             yield Label("Sealed string (paste, or ctrl+o to load a file)", classes="section-title")
-            yield TextArea(id="sealed", soft_wrap=True)
+            yield TextBox(id="sealed", soft_wrap=True)
             with Horizontal(classes="form-row"):
                 yield Label("Public JWK")
                 yield Input(id="jwk", placeholder="the signer's public JWK, to verify before unsealing")
@@ -99,13 +100,12 @@ class UnsealScreen(SealtuiScreen):
     @on(Button.Pressed, "#unseal")
     def action_unseal(self) -> None:
         """Verify (unless skipped) and unseal the string through the KMS."""
-        self.clear_error()
         self.query_one("#plain", SecretView).set_data(None)
         self.query_one("#notes", Static).display = False
         self.result = None
         jwk = self.query_one("#jwk", Input).value.strip()
         skip = self.query_one("#skip", Checkbox).value
-        self._unseal(self.query_one("#sealed", TextArea).text, Path(jwk) if jwk else None, skip)
+        self._unseal(self.query_one("#sealed", TextBox).text, Path(jwk) if jwk else None, skip)
 
     @on(Button.Pressed, "#load")
     def action_load(self) -> None:
@@ -144,15 +144,7 @@ class UnsealScreen(SealtuiScreen):
         if data is None:
             self.notify("nothing unsealed yet", severity="warning", markup=False)
             return
-        from sealtui.screens.dialogs import PathDialog, PathRequest
-
-        def chosen(path: Path | None) -> None:
-            if path is not None:
-                self.save_file(path, data)
-
-        self.app.push_screen(PathDialog(PathRequest("Save the plaintext as (mode 0600, never overwrites)",
-                                                    Path.cwd(), str(Path.cwd() / "plaintext"), must_exist=False)),
-                             chosen)
+        self.ask_and_save("Save the plaintext as (mode 0600, never overwrites)", "plaintext", data, plaintext=True)
 
     # --- workers ------------------------------------------------------------------------------------------
 
@@ -189,4 +181,7 @@ class UnsealScreen(SealtuiScreen):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        self.query_one("#sealed", TextArea).text = message.text
+        self.query_one("#sealed", TextBox).text = message.text
+        jwk = self.query_one("#jwk", Input)
+        if not jwk.value and not self.query_one("#skip", Checkbox).value:
+            jwk.focus()  # what the string needs next: the key to verify it with

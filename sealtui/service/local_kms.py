@@ -130,8 +130,10 @@ def instances(credentials: AliyunCredentials | None, credentials_dir: Path | Non
         from sealtui.providers.aliyun import default_endpoint
 
         source = "sandbox" if is_local(credentials_dir, local) else "credentials"
+        # the local KMS's own endpoint, even while another one is set for its credentials: the row says where it is
+        own = local.endpoint if local is not None and source == "sandbox" else None
         out.append(Instance(source, credentials.kms_instance_id,
-                            endpoint or default_endpoint(credentials.kms_instance_id), credentials_dir,
+                            own or endpoint or default_endpoint(credentials.kms_instance_id), credentials_dir,
                             credentials.client_key.key_id))
     if instance_exists(root) and not any(i.source == "sandbox" for i in out):
         from sealtui import sandbox

@@ -89,3 +89,48 @@ async def type_into(pilot: Any, selector: str, text: str) -> None:
     await pilot.click(selector)
     await pilot.press(*[c if c != " " else "space" for c in text])
 
+
+
+def screen_lines(app: Any) -> list[str]:
+    """The screen as plain text, one string per row, as a terminal shows it: what is clipped or covered is not
+    there. (The same rendering as `App.export_screenshot`, as text.)"""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, record=True,
+                      legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text().split("\n")[:height]
+
+
+def shown_in(app: Any, widget: Any) -> list[str]:
+    """The rows of the screen inside `widget`'s content region, scroll bars excluded (what the user sees of it)."""
+    region = widget.scrollable_content_region
+    return [row[region.x:region.right] for row in screen_lines(app)[region.y:region.bottom]]
+
+
+def fully_visible(widget: Any) -> bool:
+    """Whether all of `widget` is on screen now, without scrolling (not clipped by its containers or the
+    screen's edges, not under the footer)."""
+    from textual.widgets import Footer
+
+    screen = widget.screen
+    geometry = screen.find_widget(widget)
+    footer = screen.query_one(Footer).region
+    return (bool(geometry.region) and geometry.clip.contains_region(geometry.region)
+            and screen.region.contains_region(geometry.region) and not geometry.region.overlaps(footer))
+
+
+def record_notifications(app: Any) -> list[str]:
+    """Every notification's message from now on, oldest first."""
+    seen: list[str] = []
+    notify = app.notify
+
+    def recording(message: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(str(message))
+        return notify(message, *args, **kwargs)
+
+    app.notify = recording
+    return seen

@@ -1,4 +1,5 @@
-"""Write the README's screenshots (`assets/*.svg`): a real session against a fresh local KMS instance.
+"""Write the README's screenshots (`assets/*.svg`): a real session against a fresh local KMS instance, at 120×40
+and (Seal, Inspect) at 80×24.
 
 Run: `.venv/bin/python -m tests.ui.screenshots [OUTPUT_DIR]` (default `assets/`). It removes and recreates
 `/tmp/sealtui-demo` (the demo's home), so the paths on screen read like a user's.
@@ -18,6 +19,7 @@ from tests.ui.conftest import settle, wait_for
 
 HOME = Path("/tmp/sealtui-demo")
 SIZE = (120, 40)
+SMALL = (80, 24)
 
 
 async def _shoot(pilot: Any, out: Path, name: str) -> None:
@@ -61,7 +63,7 @@ async def session(out: Path) -> None:
         await pilot.press("f5")
         unseal = app.screen
         unseal.query_one("#sealed").text = sealed
-        public = HOME / ".config" / "sealtui" / "keys" / "sealtui-signing-public.json"
+        public = HOME / ".config" / "sealtui" / "keys" / "default_sealtui-signing_jwk-public.json"
         unseal.query_one("#jwk").value = str(public)
         await pilot.press("ctrl+r")
         await _shoot(pilot, out, "unseal")
@@ -72,7 +74,7 @@ async def session(out: Path) -> None:
         inspect.query_one("#jwk").value = str(public)
         await pilot.press("ctrl+r")
         await settle(pilot)
-        await pilot.press("ctrl+l")
+        await pilot.press("ctrl+t")  # the tree has the focus
         await _shoot(pilot, out, "inspect")
 
         await pilot.press("f7")
@@ -113,6 +115,13 @@ async def session(out: Path) -> None:
 
         await pilot.press("f1")
         await _shoot(pilot, out, "help")
+        await pilot.press("escape")
+
+        await pilot.resize_terminal(*SMALL)  # the common default terminal
+        await pilot.press("f4")
+        await _shoot(pilot, out, "seal-80x24")
+        await pilot.press("f6")
+        await _shoot(pilot, out, "inspect-80x24")
 
 
 def _deployment() -> str:

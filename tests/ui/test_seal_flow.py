@@ -10,6 +10,7 @@ import yaml
 
 from sealtui.screens.manifest import ManifestScreen
 from sealtui.screens.seal import SealScreen
+from sealtui.service.signing import DEFAULT_JWK_KID
 from tests.ui.conftest import make_app, run, settle, type_into, use_kms, use_signing_jwk, wait_for
 
 
@@ -37,9 +38,9 @@ def test_first_run_creates_the_local_kms_then_seal_and_copy_the_manifest(tmp_pat
             await pilot.press("ctrl+g")
             await settle(pilot)
             assert app.session.signing is not None
-            public = tmp_path / "config" / "keys" / "sealtui-signing-public.json"
-            assert json.loads(public.read_text())["kid"] == "sealtui-signing"
-            assert "sealtui-signing" in str(seal.query_one("#provision").render())
+            public = tmp_path / "config" / "keys" / "default_sealtui-signing_jwk-public.json"
+            assert json.loads(public.read_text())["kid"] == DEFAULT_JWK_KID
+            assert "set-resource --path default/sealtui-signing/jwk" in str(seal.query_one("#provision").render())
 
             await type_into(pilot, "#value", "hunter2")
             await pilot.press("ctrl+r")

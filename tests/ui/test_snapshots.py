@@ -1,5 +1,7 @@
-"""Snapshots of every screen at 120×40. Deterministic: fixed paths that are never created, no cursor blink,
-workers awaited, notifications cleared, and no KMS state (ids and ciphertexts are random) on screen."""
+"""Snapshots of every screen at 120×40, and of Seal, Inspect (with a result, and with its long fix in view),
+Credentials and Help at 80×24 (the common default). Deterministic: fixed sizes, fixed paths that are never created,
+no cursor blink, workers awaited, notifications cleared, and no KMS state (ids and ciphertexts are random) on
+screen."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from sealtui.app import SealtuiApp, create_app
 from tests.ui.conftest import settle
 
 SIZE = (120, 40)
+SMALL = (80, 24)
 FIXED = Path("/nonexistent/sealtui-snapshot")
 """Shown on screen (state directories); never created (persist=False, nothing is started)."""
 
@@ -52,7 +55,7 @@ def test_credentials_first_run_offer(snap_compare) -> None:
                         run_before=_quiet)
 
 
-def test_credentials_with_problems(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _credentials_with_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     creds = tmp_path / "creds"
     creds.mkdir()
     (creds / "clientKey_KAAP.demo.json").write_text('{"KeyId": "KAAP.demo"}')
@@ -64,7 +67,17 @@ def test_credentials_with_problems(snap_compare, tmp_path: Path, monkeypatch: py
         await pilot.press("ctrl+r")
         await _quiet(pilot)
 
+    return check
+
+
+def test_credentials_with_problems(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    check = _credentials_with_problems(tmp_path, monkeypatch)
     assert snap_compare(_app(start_mode="credentials"), terminal_size=SIZE, run_before=check)
+
+
+def test_credentials_with_problems_80x24(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    check = _credentials_with_problems(tmp_path, monkeypatch)
+    assert snap_compare(_app(start_mode="credentials"), terminal_size=SMALL, run_before=check)
 
 
 def test_instance_and_key(snap_compare) -> None:
@@ -76,14 +89,19 @@ def test_instance_and_key(snap_compare) -> None:
     assert snap_compare(_app(start_mode="instance"), terminal_size=SIZE, run_before=fill)
 
 
-def test_seal(snap_compare) -> None:
-    async def fill(pilot: Any) -> None:
-        screen = pilot.app.screen
-        screen.query_one("#name").value = "db-password"
-        screen.query_one("#value").value = "hunter2"  # shown masked
-        await _quiet(pilot)
+async def _fill_seal(pilot: Any) -> None:
+    screen = pilot.app.screen
+    screen.query_one("#name").value = "db-password"
+    screen.query_one("#value").value = "hunter2"  # shown masked
+    await _quiet(pilot)
 
-    assert snap_compare(_app(start_mode="seal"), terminal_size=SIZE, run_before=fill)
+
+def test_seal(snap_compare) -> None:
+    assert snap_compare(_app(start_mode="seal"), terminal_size=SIZE, run_before=_fill_seal)
+
+
+def test_seal_80x24(snap_compare) -> None:
+    assert snap_compare(_app(start_mode="seal"), terminal_size=SMALL, run_before=_fill_seal)
 
 
 def test_unseal(snap_compare) -> None:
@@ -97,13 +115,33 @@ def test_unseal(snap_compare) -> None:
     assert snap_compare(_app(start_mode="unseal"), terminal_size=SIZE, run_before=fill)
 
 
-def test_inspect(snap_compare) -> None:
-    async def fill(pilot: Any) -> None:
-        pilot.app.screen.set_input(FAKE_ENVELOPE)
-        await pilot.press("ctrl+r")
-        await _quiet(pilot)
+async def _inspect_envelope(pilot: Any) -> None:
+    pilot.app.screen.set_input(FAKE_ENVELOPE)
+    await pilot.press("ctrl+r")
+    await _quiet(pilot)
 
-    assert snap_compare(_app(start_mode="inspect"), terminal_size=SIZE, run_before=fill)
+
+async def _long_fix_in_view(pilot: Any) -> None:
+    """The finding whose fix is the longest (SKIP_SEALED_SECRET_VERIFICATION=true), scrolled to the top."""
+    await _inspect_envelope(pilot)
+    pilot.app.screen.query_one("#findings").scroll_visible(top=True, animate=False)
+    await _quiet(pilot)
+
+
+def test_inspect(snap_compare) -> None:
+    assert snap_compare(_app(start_mode="inspect"), terminal_size=SIZE, run_before=_inspect_envelope)
+
+
+def test_inspect_80x24(snap_compare) -> None:
+    assert snap_compare(_app(start_mode="inspect"), terminal_size=SMALL, run_before=_inspect_envelope)
+
+
+def test_inspect_long_fix(snap_compare) -> None:
+    assert snap_compare(_app(start_mode="inspect"), terminal_size=SIZE, run_before=_long_fix_in_view)
+
+
+def test_inspect_long_fix_80x24(snap_compare) -> None:
+    assert snap_compare(_app(start_mode="inspect"), terminal_size=SMALL, run_before=_long_fix_in_view)
 
 
 def test_manifest(snap_compare) -> None:
@@ -123,6 +161,10 @@ def test_manifest(snap_compare) -> None:
 
 def test_help(snap_compare) -> None:
     assert snap_compare(_app(start_mode="seal"), terminal_size=SIZE, press=["f1"], run_before=_quiet)
+
+
+def test_help_80x24(snap_compare) -> None:
+    assert snap_compare(_app(start_mode="seal"), terminal_size=SMALL, press=["f1"], run_before=_quiet)
 
 
 def test_scan(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

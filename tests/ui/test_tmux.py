@@ -1,5 +1,6 @@
-"""The installed `sealtui`, driven in a real terminal (tmux) from an empty home directory, as a new user would:
-accept the first-run offer (create and start the local KMS), seal a value, see the `sealed.` string.
+"""The installed `sealtui`, driven in a real terminal (tmux) from an empty home directory, as a new user would, at
+80×24 (the common default) and at 120×40: accept the first-run offer (create and start the local KMS), seal a
+value and save it, see it in the manifest, load it on the Unseal screen and unseal it.
 
 Each step waits (bounded) for the screen to show what the previous key should have produced. Without tmux the
 test is skipped, except in CI (`CI` set), where it fails.
@@ -57,7 +58,8 @@ class Terminal:
         self.run("send-keys", "-t", "main", *keys)
 
 
-def test_new_user_creates_the_local_kms_and_seals_a_value(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_new_user_seals_sees_the_manifest_and_unseals(tmp_path: Path, size: tuple[int, int]) -> None:
     tmux = shutil.which("tmux")
     if tmux is None:
         if os.environ.get("CI"):
@@ -76,22 +78,55 @@ def test_new_user_creates_the_local_kms_and_seals_a_value(tmp_path: Path) -> Non
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
     }
-    term = Terminal(tmux, f"sealtui-test-{os.getpid()}", env)
-    term.run("-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "120", "-y", "40", "-c", str(home), exe)
+    width, height = size
+    term = Terminal(tmux, f"sealtui-test-{os.getpid()}-{width}", env)
+    term.run("-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", str(width), "-y", str(height),
+             "-c", str(home), exe)
+    public = home / ".config" / "sealtui" / "keys" / "default_sealtui-signing_jwk-public.json"
     try:
         term.wait_for(r"Welcome to sealtui", "the first-run offer")
         term.keys("Enter")
-        term.wait_for(r"running\s+instance kst-", "the local KMS to run")
+        term.wait_for(r"KMS kst-\S+ \(local\)", "the local KMS in use (the status line)")
         assert (home / ".local" / "share" / "sealtui" / "sandbox" / "credentials").is_dir()
 
         term.keys("F4")
         term.wait_for(r"Signing key", "the Seal screen")
         term.keys("C-g")
-        term.wait_for(r"signing as kid sealtui-signing", "the generated signing key")
+        term.wait_for(r"signing as kid kbs:///default/sealtui-signing/jwk", "the generated signing key")
         term.keys("-l", "hunter2")  # typed into the masked value field, which has the focus
         term.keys("Enter")
         screen = term.wait_for(r"sealed\.eyJ", "a sealed string")
         assert "hunter2" not in screen
-        assert re.search(r"secret \(key key-\w+, kid sealtui-signing\)", screen)
+        assert re.search(r"secret \(key key-", screen), screen
+        term.keys("C-s")
+        term.wait_for(r"Save the sealed strings as", "the save dialog")
+        term.keys("Enter")  # its default: the home directory, never the current one
+        term.wait_for(r"saved to", "the sealed string saved")
+        sealed = (home / "secret.sealed").read_text()
+        assert sealed.startswith("sealed.")
+
+        term.keys("F7")
+        screen = term.wait_for(r"kind: Secret", "the manifest")
+        assert "stringData:" in screen and re.search(r"secret:", screen)
+
+        term.keys("F5")
+        term.wait_for(r"Sealed string \(paste", "the Unseal screen")
+        term.keys("C-o")
+        term.wait_for(r"Sealed string file", "the open dialog")
+        term.keys("End", "C-u")  # empty the path field: its placeholder shows
+        term.wait_for(r"a path", "the empty path field")
+        term.keys("-l", "~/secret.sealed")
+        term.wait_for(r"~/secret\.sealed", "the path typed")
+        term.keys("Enter")
+        term.wait_for(r"sealed\.eyJ", "the sealed string loaded")  # and the public JWK field focused
+        term.keys("-l", str(public))
+        term.wait_for(r"Public JWK .*public\.json", "the public JWK path typed")
+        term.keys("C-r")
+        screen = term.wait_for(r"7 bytes, hidden", "the unsealed value, masked")
+        assert "hunter2" not in screen
+        term.keys("C-t")
+        term.wait_for(r"hunter2", "the revealed plaintext")
+        lines = term.screen().splitlines()
+        assert len(lines) <= height and all(len(line) <= width for line in lines)
     finally:
         subprocess.run([tmux, "-L", term.socket, "kill-server"], env=env, capture_output=True, timeout=30)
