@@ -24,7 +24,7 @@ def add_signing_arguments(p: argparse.ArgumentParser, *, credentials: bool = Tru
                    help="sign in the KMS with an EC P-256 key (alibabakms://…, key-… or alias/…); "
                    "the private key never leaves the KMS")
     p.add_argument("--signing-kid", metavar="KID",
-                   help="the JWS kid (default: the JWK's kid; required with --signing-key)")
+                   help="the JWS kid (default: the JWK's kid; with --signing-key, kbs:///default/sealtui-signing/kms)")
     if newline:
         p.add_argument("--newline", action=argparse.BooleanOptionalAction, default=None,
                        help="end the sealed string with a newline (default: on a terminal only; into a file or a "
@@ -37,7 +37,6 @@ def add_signing_arguments(p: argparse.ArgumentParser, *, credentials: bool = Tru
 
 def signing_key(args: argparse.Namespace, key_text: str | None = None, kid: str | None = None) -> Any:
     """The `SigningKey` the options name (`--signing-jwk`, or `key_text`/`--signing-key` with its kid)."""
-    from sealtui.core.errors import UsageError
     from sealtui.service.signing import kms_key, load_signing_jwk
 
     key_text = key_text or getattr(args, "signing_key", None)
@@ -45,16 +44,21 @@ def signing_key(args: argparse.Namespace, key_text: str | None = None, kid: str 
     if not key_text:
         return load_signing_jwk(args.signing_jwk, kid)
     if not kid:
-        raise UsageError("--signing-key needs --signing-kid", fix="give the kid CDH will look the public key up by")
+        from sealtui.service.signing import DEFAULT_KMS_KID
+
+        kid = DEFAULT_KMS_KID
     return kms_key(key_text, kid)
 
 
 def load_signer(args: argparse.Namespace) -> Any:
     """The `Signer` the options name. Signing with a KMS key needs credentials (--credentials-dir)."""
     from sealtui.cli._target import kms_target
-    from sealtui.service.signing import signer_for
+    from sealtui.service.signing import kid_warning, signer_for
 
     key = signing_key(args)
+    warning = kid_warning(key.kid)
+    if warning:
+        sys.stderr.write(f"warning: {warning}\n")
     return signer_for(key, kms_target(args) if key.kms_key else None)
 
 

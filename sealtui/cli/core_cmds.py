@@ -46,7 +46,9 @@ def register(subparsers: Any) -> Any:
                               description="Write <kid>-private.json (mode 0600) and <kid>-public.json. With "
                               "--from-kms, the key stays in the KMS and only <kid>-public.json is written, to "
                               "provision where CDH looks up the kid.")
-    p.add_argument("--kid", required=True, help="the key id: a file name CDH looks up, or a kbs:/// URI")
+    p.add_argument("--kid", help="the JWS kid: a kbs:///<repo>/<type>/<tag> URI that Trustee serves (default "
+                   "kbs:///default/sealtui-signing/jwk, or …/kms with --from-kms); a file-name kid only works in a "
+                   "guest image that ships the key file")
     p.add_argument("--output-dir", type=Path, default=Path("."), metavar="DIR",
                    help="where to write the files (default .; created, mode 0700, when missing)")
     p.add_argument("--from-kms", metavar="KEYREF", help="export the public JWK of this EC P-256 KMS key instead")
@@ -143,23 +145,37 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_keygen(args: argparse.Namespace) -> int:
     from sealtui.core.jws import keygen
-    from sealtui.core.lint import key_location
+    from sealtui.service.signing import DEFAULT_JWK_KID, DEFAULT_KMS_KID
 
+    if args.kid is None:
+        args.kid = DEFAULT_KMS_KID if args.from_kms else DEFAULT_JWK_KID
     if args.from_kms:
         return _export_kms_public_jwk(args)
     files = keygen(args.kid, args.output_dir)
     sys.stdout.write(f"{files.private_path}\n{files.public_path}\n")
     _io.note(f"private key (mode 0600): {files.private_path}; keep it with whoever seals.")
-    _io.note(f"public key: {files.public_path}; provision it where CDH looks for kid {args.kid!r}: "
-             f"{key_location(args.kid)}")
+    _note_public_key(args.kid, files.public_path)
     return _io.EXIT_OK
+
+
+def _note_public_key(kid: str, public_path: Path) -> None:
+    """Where the public key goes (the Trustee upload for a kbs:/// kid), and a warning for a kid CDH cannot use."""
+    from sealtui.core.lint import key_location
+    from sealtui.service.signing import kid_warning, upload_command
+
+    _io.note(f"public key: {public_path}; provision it where CDH looks for kid {kid!r}: {key_location(kid)}")
+    upload = upload_command(kid, public_path)
+    if upload:
+        _io.note(f"  e.g. {upload}   (`sealtui doctor --provision` writes the full commands)")
+    warning = kid_warning(kid)
+    if warning:
+        _io.note(f"warning: {warning}")
 
 
 def _export_kms_public_jwk(args: argparse.Namespace) -> int:
     from sealtui.cli._signing import signing_key
     from sealtui.cli._target import kms_target
     from sealtui.core.jws import key_file_stem
-    from sealtui.core.lint import key_location
     from sealtui.service.signing import export_public_jwk
 
     path = Path(args.output_dir) / f"{key_file_stem(args.kid)}-public.json"
@@ -167,7 +183,7 @@ def _export_kms_public_jwk(args: argparse.Namespace) -> int:
     sys.stdout.write(f"{path}\n")
     _io.note(f"the private key stays in the KMS ({args.from_kms}); sign with --signing-key {args.from_kms} "
              f"--signing-kid {args.kid}")
-    _io.note(f"public key: {path}; provision it where CDH looks for kid {args.kid!r}: {key_location(args.kid)}")
+    _note_public_key(args.kid, path)
     return _io.EXIT_OK
 
 

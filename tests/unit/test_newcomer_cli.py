@@ -344,3 +344,25 @@ def test_item22_the_readme_synopsis_matches_help():
 def test_item22_the_readme_names_every_screen_key():
     text = (ROOT / "README.md").read_text()
     assert "F2–F7 switch screens" not in text
+
+
+# --- 11 (CLI half). keygen and seal default to a kid Trustee serves, and warn on a file-name kid -------------------
+
+
+def test_item11_keygen_defaults_to_a_kbs_kid_and_says_where_to_upload_it(tmp_path):
+    r = run("keygen", "--output-dir", "keys", cwd=tmp_path)
+    clean(r)
+    assert r.returncode == 0, r.stderr
+    public = json.loads((tmp_path / "keys" / "default_sealtui-signing_jwk-public.json").read_text())
+    assert public["kid"] == "kbs:///default/sealtui-signing/jwk"
+    assert "set-resource --path default/sealtui-signing/jwk" in r.stderr
+    assert "warning" not in r.stderr
+
+
+def test_item11_a_file_name_kid_is_warned_about_at_keygen_and_at_sealing(tmp_path):
+    r = run("keygen", "--kid", "my-key", "--output-dir", ".", cwd=tmp_path)
+    assert r.returncode == 0 and "warning: kid my-key is a file name" in r.stderr, r.stderr
+    r = run("seal", "vault", "--resource-uri", "kbs:///default/app/db", "--provider", "kbs",
+            "--signing-jwk", "my-key-private.json", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.startswith("sealed."), r.stderr
+    assert "warning: kid my-key is a file name" in r.stderr
