@@ -241,7 +241,7 @@ class InspectScreen(SealtuiScreen):
         if self.resigned is None:
             self.notify("nothing re-signed yet (ctrl+n)", severity="warning", markup=False)
             return
-        self.ask_and_save("Save the re-signed string as", "resigned.sealed", (self.resigned.sealed + "\n").encode())
+        self.ask_and_save("Save the re-signed string as", "resigned.sealed", self.resigned.sealed.encode())
 
     def action_focus_tree(self) -> None:
         self.query_one("#tree", JsonTree).focus()

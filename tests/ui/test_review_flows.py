@@ -162,6 +162,12 @@ def test_resign_a_fake_jws_string_with_the_session_signer(tmp_path: Path, signin
             assert "signed with kid 'ui-test-signer'" in str(inspect.query_one("#changes").render())
             await pilot.press("ctrl+y")
             assert app.clipboard == r.sealed
+            # Saved exactly as CDH accepts it: no trailing newline (upstream CDH with verification refuses one).
+            saved = tmp_path / "resigned.sealed"
+            inspect.ask_save_path = lambda title, name, then, **kw: then(saved)  # type: ignore[method-assign]
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, saved.exists, "the re-signed string saved")
+            assert saved.read_bytes() == r.sealed.encode()
 
     run(flow())
 
