@@ -79,7 +79,7 @@ def load_settings(config_dir: Path) -> Settings:
         return Settings()
     try:
         data = json.loads(read_text(path, "the settings file"))
-    except (InvalidInputError, ValueError):
+    except (InvalidInputError, ValueError, RecursionError):  # RecursionError: `[[[[…` nested too deeply
         return Settings()
     if not isinstance(data, dict):
         return Settings()

@@ -70,6 +70,11 @@ def test_settings_round_trip_and_recent_keys(tmp_path: Path) -> None:
     assert settings.load_settings(tmp_path) == settings.Settings()
 
 
+def test_a_settings_file_nested_too_deeply_gives_the_defaults(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text("[" * 100_000 + "]" * 100_000)
+    assert settings.load_settings(tmp_path) == settings.Settings()
+
+
 def test_the_local_kms_is_in_use_only_with_its_own_credentials(tmp_path: Path) -> None:
     from sealtui.service.local_kms import LocalKms, is_local
 
