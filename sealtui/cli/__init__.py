@@ -15,10 +15,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from sealtui.cli import _io
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "exit_process", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,5 +99,32 @@ def run_handler(func: Callable[[argparse.Namespace], int | None], args: argparse
     return int(code or 0)
 
 
+def exit_process(code: int) -> NoReturn:
+    """End the process after a command, without the interpreter's teardown.
+
+    A command is done when its handler returns. Here what it wrote is flushed and the atexit handlers run (logging,
+    temporary files, …); then `os._exit` skips the teardown that frees every module's objects one by one: ~50–120 ms
+    of each command, more with more modules loaded (the SDK's, cryptography's). Files a command writes are closed,
+    and fsynced where they must be durable, before its handler returns; the local KMS's serve lock is an flock,
+    which the kernel drops. When another (non-daemon) thread still runs, or a flush fails (the reader of a pipe went
+    away), the interpreter's own exit handles it as before.
+    """
+    import atexit
+    import os
+    import threading
+
+    main_thread = threading.main_thread()
+    if any(t is not main_thread and not t.daemon for t in threading.enumerate()):
+        sys.exit(code)
+    atexit._run_exitfuncs()  # what the interpreter's exit would run first (they unregister as they run)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        sys.exit(code)
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    exit_process(main())
