@@ -183,13 +183,13 @@ def test_cli_sandbox_register_client_key_exits_3(tmp_path):
 
 def test_a_client_key_is_parsed_once_per_process(tmp_path, monkeypatch):
     calls: list[int] = []
-    real = cr.load_pkcs12
+    real = cr.start_pkcs12
 
     def counting(der: bytes, password: bytes):
         calls.append(1)
         return real(der, password)
 
-    monkeypatch.setattr(cr, "load_pkcs12", counting)
+    monkeypatch.setattr(cr, "start_pkcs12", counting)
     monkeypatch.setattr(cr, "_PARSED", {})
     directory = tmp_path / "creds"
     directory.mkdir()
@@ -210,3 +210,36 @@ def test_a_client_key_is_parsed_once_per_process(tmp_path, monkeypatch):
     (directory / REAL_KEY.name).write_text(json.dumps(data))  # the same key in another file: parsed again
     cr.load_client_key(directory / REAL_KEY.name, REAL_PASSWORD)
     assert len(calls) == 3
+
+
+def test_a_parse_started_ahead_is_the_one_the_load_uses(tmp_path, monkeypatch):
+    """`parse_ahead` starts the parse and returns; the load that follows waits for that child instead of starting
+    another. A parse that failed is forgotten: the next load parses again (and fails the same way)."""
+    calls: list[int] = []
+    real = cr.start_pkcs12
+
+    def counting(der: bytes, password: bytes):
+        calls.append(1)
+        return real(der, password)
+
+    monkeypatch.setattr(cr, "start_pkcs12", counting)
+    monkeypatch.setattr(cr, "_PARSED", {})
+    directory = tmp_path / "creds"
+    directory.mkdir()
+    for name in (REAL_KEY.name, "password_KAAP.gc-test-vector.txt", "PrivateKmsCA_kst-bjj6____.pem"):
+        (directory / name).write_bytes((ALIYUN / name).read_bytes())
+    cr.parse_ahead(directory)
+    assert len(calls) == 1
+    assert cr.find_credentials(directory).client_key.key_id == "KAAP.gc-test-vector"
+    assert len(calls) == 1
+    cr.parse_ahead(tmp_path / "missing")  # nothing to parse: the load says what is wrong, not this
+    assert len(calls) == 1
+
+    crafted = tmp_path / "crafted"
+    _write_credentials(crafted)
+    cr.parse_ahead(crafted)
+    assert len(calls) == 2
+    for expected_calls in (2, 3):
+        with pytest.raises(CredentialError, match="malformed"):
+            cr.find_credentials(crafted)
+        assert len(calls) == expected_calls
