@@ -4,13 +4,14 @@ This is the only module that imports the SDK (`alibabacloud-dkms-gcs` 1.0.2, `al
 only one that knows how it is built inside.
 
 **Import.** `Tea.core`, the SDK's HTTP layer, imports aiohttp (~90 ms idle, ~220 ms under load: it builds two SSL
-contexts at import) for its async path, which sealtui never uses (DESIGN §4). While the SDK is imported,
-`aiohttp` is a stand-in module that imports the real aiohttp the first time one of its attributes is used. Once
-the SDK is imported, the stand-in leaves `sys.modules`: anyone else importing aiohttp gets the real module, the
-usual way, and the SDK's async path still works through the stand-in it holds. (One race is left: during those
-tens of milliseconds, once per process, another thread importing a submodule that `aiohttp/__init__` imports,
-say `import aiohttp.client`, for the first time would run it twice. sealtui's processes that use aiohttp, the
-browser mode's, never import the SDK.)
+contexts at import) for its async path, which sealtui never uses (DESIGN §4); it and `alibabacloud_tea_util`
+import asyncio (~10 ms) only for `asyncio.sleep` in their async functions. While the SDK is imported, `aiohttp`
+and `asyncio` (when not imported yet) are stand-in modules that import the real one the first time one of their
+attributes is used. Once the SDK is imported, the stand-ins leave `sys.modules`: anyone else importing them gets
+the real module, the usual way, and the SDK's async path still works through the stand-ins it holds. (One race is
+left: during those tens of milliseconds, once per process, another thread importing a submodule that
+`aiohttp/__init__` imports, say `import aiohttp.client`, for the first time would run it twice. sealtui's
+processes that use aiohttp, the browser mode's, never import the SDK; the TUI imports asyncio before the SDK.)
 
 **TLS.** The sync path sends every request through a `requests.Session` that the SDK caches per
 `https://host:port` for the whole process (`TeaCore._sessions`). Its adapter has one SSL context that trusts the
@@ -78,7 +79,7 @@ def _deferring(*names: str) -> Iterator[None]:
                 del sys.modules[name]
 
 
-with _deferring("aiohttp"):
+with _deferring("aiohttp", "asyncio"):
     from openapi.models import Config
     from openapi_util.models import RuntimeOptions
     from sdk import models as sdk_models
