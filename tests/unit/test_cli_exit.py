@@ -42,3 +42,39 @@ def test_main_with_arguments_returns_instead():
             "print('returned', code)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.stdout.strip() == "returned 0", out.stderr
+
+
+def _help(parser, argv):
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), contextlib.suppress(SystemExit):
+        parser.parse_args(argv)
+    return out.getvalue()
+
+
+def _command_paths(parser, prefix=()):
+    """Every command and subcommand of `parser`, as argument lists (`["seal", "envelope"]`, …)."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield [*prefix, name]
+                yield from _command_paths(sub, (*prefix, name))
+
+
+def test_the_parser_built_for_one_command_says_what_the_full_one_says():
+    """`main` builds only the options of the command it runs; its help, and the errors of any command name, must
+    read exactly as with every command built."""
+    from sealtui.cli import build_parser
+
+    full = build_parser()
+    paths = list(_command_paths(full))
+    assert ["seal", "envelope"] in paths and ["credentials", "check"] in paths
+    for path in paths:
+        assert _help(build_parser(path[0]), [*path, "--help"]) == _help(full, [*path, "--help"]), path
+        assert _help(build_parser(path[0]), [*path, "--no-such-option"]) == _help(full, [*path, "--no-such-option"])
+    for argv in (["--help"], ["inspct"], ["seal"], []):
+        assert _help(build_parser(argv[0] if argv else None), argv) == _help(full, argv), argv
