@@ -12,9 +12,9 @@ from sealtui.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from sealtui.core.diff import DiffRow, ManifestDiff
-    from sealtui.core.scan import ScanResult
+    from sealtui.core.scan import Scan, ScanResult
 
-__all__ = ["Comparison", "compare", "scan_manifests"]
+__all__ = ["Comparison", "compare", "scan_manifests", "start_scan"]
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,19 @@ def scan_manifests(paths: Iterable[str | os.PathLike[str]], jwk: str | os.PathLi
                    kid_map: str | os.PathLike[str] | None = None) -> ScanResult:
     """Every sealed value in the manifests under `paths`, verified with `jwk` or the key the `kid_map` file
     names for its kid, when given."""
+    return start_scan(paths, jwk, kid_map).result()
+
+
+def start_scan(paths: Iterable[str | os.PathLike[str]], jwk: str | os.PathLike[str] | None = None,
+               kid_map: str | os.PathLike[str] | None = None) -> Scan:
+    """`scan_manifests` as a scan that reports each value as it is found and keeps none (`core.scan.Scan`):
+    its memory does not grow with the number of files."""
     from sealtui.core.jws import load_jwk
-    from sealtui.core.scan import load_kid_map, scan
+    from sealtui.core.scan import Scan, load_kid_map
 
     targets = [Path(p).expanduser() for p in paths]
     if not targets or not all(str(p) for p in paths):
         raise InvalidInputError("no path to scan", fix="give a manifest file or a directory")
     key = load_jwk(Path(jwk).expanduser()) if jwk else None
     kids = load_kid_map(Path(kid_map).expanduser()) if kid_map else None
-    return scan(targets, key, kids)
+    return Scan(targets, key, kids)
