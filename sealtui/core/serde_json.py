@@ -22,7 +22,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from array import array
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 MAX_DEPTH = 127
@@ -126,21 +128,22 @@ def parse(data: bytes) -> JsonDoc:
 
 
 def nesting_exceeds(text: str, limit: int) -> bool:
-    """Whether JSON-ish `text` nests more than `limit` containers anywhere (strings are skipped). Linear."""
-    depth = 0
-    for m in _TOKENS.finditer(text):
-        ch = m.group()
-        if ch in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif ch in "]}":
-            depth -= 1
-    return False
+    """Whether JSON-ish `text` nests more than `limit` containers anywhere (strings are skipped). Linear.
+
+    Done in C: the strings are cut out, every byte but the brackets is dropped, the brackets become +1 and -1, and
+    the deepest running sum is the deepest nesting (a closing bracket with none open counts below zero, as a
+    counter would). A loop over the brackets in Python took ~0.4 s for a 10 MB payload of many small objects.
+    """
+    brackets = _STRING.sub("", text).encode("utf-8", "surrogatepass").translate(_STEPS, _NOT_BRACKETS)
+    return max(accumulate(array("b", brackets)), default=0) > limit
 
 
-_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
-"""A string (unrolled: a per-character alternation is ~100x slower on a long string) or a bracket."""
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+"""A string, to the end of the text if it is not closed (unrolled: a per-character alternation is ~100x slower on a
+long string)."""
+_STEPS = bytes.maketrans(b"[{]}", bytes([1, 1, 255, 255]))
+"""Brackets to signed steps: 255 is -1 as a signed byte."""
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[{]}")
 
 
 def _has_lone_surrogate(value: Any) -> bool:
