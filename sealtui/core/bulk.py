@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
 from sealtui.core.errors import InvalidInputError, SealtuiError
 
@@ -52,22 +52,19 @@ def seal_many(values: Mapping[str, bytes], seal_one: Callable[[bytes], str], *, 
     results: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(workers, total or 1)), thread_name_prefix="seal") as pool:
         futures: dict[Future[str], str] = {pool.submit(seal_one, v): k for k, v in values.items()}
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for f in finished:
-                error = f.exception()
-                if error is not None:
-                    for p in pending:
-                        p.cancel()
-                    key = futures[f]
-                    if isinstance(error, SealtuiError):
-                        # Keep the error's class (and so its exit code); only name the key.
-                        error.message = f"{key}: {error.message}"
-                        error.args = (error.message,)
-                    raise error
-                results[futures[f]] = f.result()
-                done += 1
-                if progress:
-                    progress(done, total)
+        for f in as_completed(futures):  # each as it is done: progress as it goes, and the first failure at once
+            error = f.exception()
+            if error is not None:
+                for p in futures:
+                    p.cancel()  # those not started yet
+                key = futures[f]
+                if isinstance(error, SealtuiError):
+                    # Keep the error's class (and so its exit code); only name the key.
+                    error.message = f"{key}: {error.message}"
+                    error.args = (error.message,)
+                raise error
+            results[futures[f]] = f.result()
+            done += 1
+            if progress:
+                progress(done, total)
     return {k: results[k] for k in values}

@@ -59,6 +59,7 @@ class _Sealer:
     """Seals one plaintext into a sealed string (thread-safe: called from the bulk pool), remembering key ids."""
 
     def __init__(self, target: KmsTarget, signing: SigningKey, credentials: AliyunCredentials | None) -> None:
+        from sealtui.core.sealing import seal_value
         from sealtui.service.kms import connect
         from sealtui.service.signing import signer_for
 
@@ -66,13 +67,13 @@ class _Sealer:
         self.signer = signer_for(signing, target, credentials)  # first: a bad signing key costs no KMS call
         self.kms = connect(target, credentials)
         self.key_ids: dict[str, str] = {}
+        self._seal = seal_value
+        self._provision = signing.provision  # the same for every value (and not free: it checks the kid)
 
     def __call__(self, plaintext: bytes) -> str:
-        from sealtui.core.sealing import seal_value as seal_envelope
-
-        result = seal_envelope(plaintext, self.kms, self.signer)
+        result = self._seal(plaintext, self.kms, self.signer)
         self.key_ids[result.sealed] = result.payload.key_id
         return result.sealed
 
     def value(self, name: str, sealed: str) -> SealedValue:
-        return SealedValue(name, sealed, self.key_ids[sealed], self.signer.kid, self.signing.provision)
+        return SealedValue(name, sealed, self.key_ids[sealed], self.signer.kid, self._provision)
