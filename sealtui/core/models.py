@@ -130,6 +130,21 @@ class _Payload:
         data["annotations"] = data.get("annotations") or {}
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Any:
+        """A copy with `update` applied, unchecked (what pydantic's `model_copy` does; the models used to be
+        pydantic's)."""
+        import copy
+
+        new = copy.deepcopy(self) if deep else copy.copy(self)
+        new._extra = dict(new._extra)
+        known = {*self._COMMON, *self._FIELDS, "type"}
+        for name, value in (update or {}).items():
+            if name in known:
+                new.__dict__[name] = value
+            else:
+                new._extra[name] = value
+        return new
+
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.__dict__ == self.__dict__
 
