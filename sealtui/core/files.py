@@ -13,7 +13,6 @@ import contextlib
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -102,6 +101,8 @@ def write_new_file(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o6
     exists = InvalidInputError(f"{path} already exists", fix="choose another file name; sealtui never overwrites")
     if path.exists():
         raise exists
+    import tempfile  # here, not at the top: it imports shutil, random, bz2, lzma (~4 ms of every command's start)
+
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
