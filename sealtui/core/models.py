@@ -45,6 +45,8 @@ def _check(name: str, kind: str, value: Any) -> None:
 
 def _plain(value: Any) -> Any:
     """`value` as JSON data, in fresh containers (non-finite floats become null, as pydantic's JSON mode does)."""
+    if type(value) is str:  # nearly every value
+        return value
     if isinstance(value, dict):
         return {k if isinstance(k, str) else str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
