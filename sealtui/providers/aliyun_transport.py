@@ -173,18 +173,17 @@ class KeepAliveTransport:
 
 
 def _request_bytes(request: PreparedRequest, url: Any) -> bytes:
-    headers = request.headers
-    names = {k.lower() for k in headers}
+    headers = request.headers  # a CaseInsensitiveDict
     target = url.path or "/"
     if url.query:
         target += "?" + url.query
     lines = [f"{request.method} {target} HTTP/1.1\r\n"]
-    if "host" not in names:
+    if "host" not in headers:
         lines.append(f"Host: {url.netloc}\r\n")
-    if "accept-encoding" not in names:
+    if "accept-encoding" not in headers:
         lines.append("Accept-Encoding: identity\r\n")
     for k, v in headers.items():  # str or bytes, as http.client takes them
-        lines.append(f"{_text(k)}: {_text(v)}\r\n")
+        lines.append(f"{k if type(k) is str else _text(k)}: {v if type(v) is str else _text(v)}\r\n")
     lines.append("\r\n")
     body = request.body
     assert isinstance(body, bytes)
