@@ -78,3 +78,31 @@ def test_nesting_exceeds_counts_brackets_outside_strings(text, limit):
     from sealtui.core.serde_json import nesting_exceeds
 
     assert nesting_exceeds(text, limit) == _depth_by_counting(text, limit)
+
+
+def test_a_large_document_is_read_with_the_collector_paused_and_then_resumed():
+    import gc
+
+    from sealtui.core import serde_json
+
+    big = b"[" + b",".join(b'{"a":1}' for _ in range(200_000)) + b"]"
+    seen: list[bool] = []
+    real = serde_json.json.loads
+
+    def loads(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    serde_json.json.loads, old = loads, serde_json.json.loads
+    try:
+        for doc in (big, big[:-1], b'{"a":1}'):  # read, refused (not JSON), small
+            assert gc.isenabled()
+            parse(doc)
+            assert gc.isenabled()
+        gc.disable()
+        parse(big)
+        assert not gc.isenabled()  # someone else's choice is left alone
+    finally:
+        gc.enable()
+        serde_json.json.loads = old
+    assert seen == [False, False, True, False]
