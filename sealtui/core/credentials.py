@@ -258,7 +258,7 @@ def _parse_pkcs12(der: bytes, password: bytes) -> tuple[PrivateKeyTypes | None, 
     digest, parse = _start_parse(der, password)
     try:
         return parse.result()
-    except (ValueError, Pkcs12Crash):
+    except BaseException:  # refused, crashed or interrupted: the next load parses again
         with _PARSED_LOCK:
             if _PARSED.get(digest) is parse:
                 del _PARSED[digest]

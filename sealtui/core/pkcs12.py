@@ -86,6 +86,9 @@ class Pkcs12Parse:
                     self._outcome = _loaded(child.answer())
                 except (ValueError, Pkcs12Crash) as e:
                     self._outcome = e
+                except BaseException:  # interrupted (the child is gone): other waiters are told so
+                    self._outcome = Pkcs12Crash("parsing its PKCS#12 was interrupted")
+                    raise
             outcome = self._outcome
         if isinstance(outcome, BaseException):
             raise outcome
