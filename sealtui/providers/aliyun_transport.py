@@ -14,10 +14,13 @@ retries as before. Anything else (a proxy, another method, a streamed body) goes
 
 from __future__ import annotations
 
+import contextlib
+import os
 import select
 import socket
 import ssl
 import threading
+import weakref
 import zlib
 from typing import Any
 from urllib.parse import urlsplit
@@ -134,6 +137,16 @@ class KeepAliveTransport:
     def __init__(self) -> None:
         self._idle: dict[tuple[str, int, int], list[_Connection]] = {}
         self._lock = threading.Lock()
+        _TRANSPORTS.add(self)
+
+    def _forget(self) -> None:
+        """In a forked child: the idle connections are the parent's (one TLS session cannot serve two processes)."""
+        self._lock = threading.Lock()
+        for conns in self._idle.values():
+            for conn in conns:
+                with contextlib.suppress(OSError):
+                    os.close(conn.sock.detach())  # this process's descriptor only; the parent's session goes on
+        self._idle = {}
 
     def send(self, request: PreparedRequest, context: ssl.SSLContext, timeout: Any, adapter: Any) -> Response:
         url = urlsplit(request.url or "")
@@ -170,6 +183,17 @@ class KeepAliveTransport:
         for conns in idle.values():
             for conn in conns:
                 conn.close()
+
+
+_TRANSPORTS: weakref.WeakSet[KeepAliveTransport] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for transport in list(_TRANSPORTS):
+        transport._forget()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _request_bytes(request: PreparedRequest, url: Any) -> bytes:

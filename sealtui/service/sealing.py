@@ -44,14 +44,18 @@ def seal_value(target: KmsTarget, signing: SigningKey, plaintext: bytes, *, name
 def seal_values(target: KmsTarget, signing: SigningKey, values: Mapping[str, bytes], *,
                 progress: Callable[[int, int], None] | None = None, workers: int | None = None,
                 credentials: AliyunCredentials | None = None) -> list[SealedValue]:
-    """Seal every value, the KMS calls in parallel (`core.bulk.seal_many`), in the input order. All or none: the
-    first failure raises the core's error, which names the key."""
+    """Seal every value, the KMS calls in parallel (`core.bulk.seal_many`: in processes, one per CPU, when this
+    process runs a single thread), in the input order. All or none: the first failure raises the core's error,
+    which names the key."""
+    import os
+
     from sealtui.core import bulk
 
     if not values:
         raise InvalidInputError("nothing to seal", fix="give at least one KEY=value")
     seal_one = _Sealer(target, signing, credentials)
-    sealed = bulk.seal_many(values, seal_one, workers=workers or bulk.DEFAULT_WORKERS, progress=progress)
+    sealed = bulk.seal_many(values, seal_one, workers=workers or bulk.DEFAULT_WORKERS, progress=progress,
+                            processes=os.cpu_count() or 1)
     return [seal_one.value(name, text) for name, text in sealed.items()]
 
 
@@ -76,4 +80,14 @@ class _Sealer:
         return result.sealed
 
     def value(self, name: str, sealed: str) -> SealedValue:
-        return SealedValue(name, sealed, self.key_ids[sealed], self.signer.kid, self._provision)
+        key_id = self.key_ids.get(sealed) or _key_id(sealed)  # sealed in a forked process: read from the payload
+        return SealedValue(name, sealed, key_id, self.signer.kid, self._provision)
+
+
+def _key_id(sealed: str) -> str:
+    """The `key_id` in the payload of a sealed string sealtui just made (canonical: no checks needed)."""
+    import json
+
+    from sealtui.core.b64 import b64url_decode
+
+    return str(json.loads(b64url_decode(sealed.split(".")[2]))["key_id"])
