@@ -245,23 +245,28 @@ def test_a_parse_started_ahead_is_the_one_the_load_uses(tmp_path, monkeypatch):
         assert len(calls) == expected_calls
 
 
-def test_an_interrupted_parse_is_forgotten(tmp_path, monkeypatch):
+def _interrupt_once(parse) -> None:
+    """Make `parse` raise KeyboardInterrupt while waiting (after reaping its child), as Ctrl-C would."""
+    child = parse._child
+    real = child.answer
+
+    def interrupted():
+        real()
+        raise KeyboardInterrupt
+
+    child.answer = interrupted
+
+
+def test_an_interrupted_parse_is_forgotten(monkeypatch):
     """Ctrl-C while waiting for the child: the interruption goes up; another waiter is told it was interrupted;
     the next load parses again instead of finding a broken entry."""
     der = base64.b64decode(json.loads(REAL_KEY.read_text())["PrivateKeyData"])
     parse = contained.start_pkcs12(der, REAL_PASSWORD.encode(), how="fork")
-    real_answer = type(parse._child).answer  # type: ignore[union-attr]
-
-    def interrupted(self):
-        real_answer(self)  # reap the child
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(type(parse._child), "answer", interrupted)  # type: ignore[union-attr]
+    _interrupt_once(parse)
     with pytest.raises(KeyboardInterrupt):
         parse.result()
     with pytest.raises(contained.Pkcs12Crash, match="interrupted"):
         parse.result()
-    monkeypatch.undo()
 
     monkeypatch.setattr(cr, "_PARSED", {})
     calls: list[int] = []
@@ -271,12 +276,11 @@ def test_an_interrupted_parse_is_forgotten(tmp_path, monkeypatch):
         calls.append(1)
         p = real_start(der, password)
         if len(calls) == 1:
-            monkeypatch.setattr(type(p._child), "answer", interrupted)
+            _interrupt_once(p)
         return p
 
     monkeypatch.setattr(cr, "start_pkcs12", start_interrupted)
     with pytest.raises(KeyboardInterrupt):
         cr.load_client_key(REAL_KEY, REAL_PASSWORD)
-    monkeypatch.setattr(contained._Fork, "answer", real_answer)
     assert cr.load_client_key(REAL_KEY, REAL_PASSWORD).key_id == "KAAP.gc-test-vector"
     assert len(calls) == 2
