@@ -14,6 +14,10 @@ Then the cost of parsing the client key in a child process (`sealtui.core.pkcs12
 OpenSSL): in this process, interleaved, `pkcs12.load_key_and_certificates` against the contained parse, forked (the
 CLI: one thread) and in a fresh interpreter (the TUI: threads). Goal: < 100 ms more.
 
+Both sides run with their bytecode compiled first (`compileall`), as an installed package has it: with
+PYTHONDONTWRITEBYTECODE set (as in some shells), sealtui's ~60 modules would otherwise be compiled from source on
+every run (~70 ms), and the floor's one script always is.
+
 Run: `.venv/bin/python -P bench/kms_cli.py` (env BENCH_ROUNDS, default 21). With env BENCH_BASELINE=<another
 checkout of sealtui> (e.g. `git worktree add /tmp/before <commit>`), the same three commands run from that checkout
 too, in the same rounds: before and after under the same load.
@@ -78,6 +82,13 @@ BASELINE = os.environ.get("BENCH_BASELINE")
 def sealtui_cmd(checkout: Path) -> tuple[list[str], dict[str, str]]:
     """`python -m sealtui` with `checkout` first on the path: what the console script runs."""
     return [sys.executable, "-m", "sealtui"], dict(os.environ, PYTHONPATH=str(checkout))
+
+
+def compile_bytecode(checkout: Path) -> None:
+    """Write the checkout's .pyc files now (what `pip install` does), so no run compiles sealtui from source."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(checkout / "sealtui")], env=env, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
 
 
 def timed(argv: list[str], stdin: bytes = b"", env: dict[str, str] | None = None) -> tuple[float, bytes]:
@@ -150,6 +161,7 @@ def main() -> None:
                 "floor (ssl + cryptography)": (floor, PLAINTEXT, None)
             }
             for label, checkout in [("sealtui", ROOT)] + ([("baseline", Path(BASELINE))] if BASELINE else []):
+                compile_bytecode(checkout)
                 run, run_env = sealtui_cmd(checkout)
                 for name, (argv, stdin) in args.items():
                     cmds[f"{label} {name}"] = ([*run, *argv], stdin, run_env)

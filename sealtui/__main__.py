@@ -13,15 +13,23 @@ __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the UI when there are no arguments, else the command line; return the exit code."""
+    """Run the UI when there are no arguments, else the command line; return the exit code.
+
+    Without `argv` (the `sealtui` command, `python -m sealtui`) a command ends the process itself when it is done,
+    skipping the interpreter's teardown (`sealtui.cli.exit_process`); with `argv` (tests, scripts) it returns.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
         from sealtui.app import run_app
 
         return run_app()
+    from sealtui.cli import exit_process
     from sealtui.cli import main as cli_main
 
-    return cli_main(args)
+    code = cli_main(args)
+    if argv is None:
+        exit_process(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -154,8 +154,10 @@ def cmd_credentials_check(args: argparse.Namespace) -> int:
 
     from sealtui.core.credential_check import check_credentials
     from sealtui.core.errors import SealtuiError
-    from sealtui.service.kms import CredentialSource, KmsTarget, connect
+    from sealtui.service.kms import CredentialSource, KmsTarget, connect, warm_up
 
+    if args.connect:  # the client key's parse (another CPU) and the SDK's import overlap
+        warm_up(CredentialSource(directory=args.directory))
     report = check_credentials(args.directory)
     out: dict[str, Any] = report.to_dict()
     code = _io.EXIT_INVALID if report.has_errors else _io.EXIT_OK

@@ -54,36 +54,41 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from sealtui.core.scan import scan_result_json
-    from sealtui.service.review import scan_manifests
+    """Each value is written as it is found and then dropped: memory does not grow with the number of files."""
+    from sealtui.core.scan import write_scan_json
+    from sealtui.service.review import start_scan
 
-    result = scan_manifests(args.paths, args.jwk, args.kid_map)
+    running = start_scan(args.paths, args.jwk, args.kid_map)
     if args.json:
-        sys.stdout.write(scan_result_json(result, args.consumer) + "\n")
+        counts = write_scan_json(running, sys.stdout, args.consumer)
+        sys.stdout.write("\n")
     else:
-        sys.stdout.write(render_scan(result, args.consumer))
-    for e in result.errors:
+        counts = write_scan_text(running, sys.stdout, args.consumer)
+    for e in running.errors:
         _io.note(f"sealtui: error: {e.file}: {e.message}")
-    if any(v.report.signature.verified is False for v in result.values):
+    if counts.bad_signatures:
         return _io.EXIT_VERIFY
-    if result.rejected(args.consumer) or result.errors:
+    if counts.rejected or running.errors:
         return _io.EXIT_INVALID
     return _io.EXIT_OK
 
 
-def render_scan(result: Any, consumer: str) -> str:
-    lines = []
-    for v in result.values:
+def write_scan_text(running: Any, out: Any, consumer: str) -> Any:
+    """One line per value (and one per finding that is not info), then the totals; returns the `ScanCounts`."""
+    from sealtui.core.scan import ScanCounts
+
+    counts = ScanCounts()
+    for v in running.values():
         r = v.report
         verdict = r.verdicts[consumer]
         sig = {True: "verified", False: "BAD SIGNATURE", None: ""}[r.signature.verified]
-        lines.append(f"{v.file}:{v.line}  {v.resource}  {v.path}  {r.form}  {consumer}={verdict}  {sig}".rstrip())
-        for f in r.findings:
-            if f.severity != "info":
-                lines.append(f"    {f.severity}: {f.code}: {f.message}")
-    rejected = len(result.rejected(consumer))
-    lines.append(f"{len(result.values)} sealed value(s) in {result.files} file(s); {rejected} rejected by {consumer}")
-    return "\n".join(lines) + "\n"
+        lines = [f"{v.file}:{v.line}  {v.resource}  {v.path}  {r.form}  {consumer}={verdict}  {sig}".rstrip()]
+        lines += [f"    {f.severity}: {f.code}: {f.message}" for f in r.findings if f.severity != "info"]
+        out.write("\n".join(lines) + "\n")
+        counts.add(v, consumer)
+    out.write(f"{counts.values} sealed value(s) in {len(running.files)} file(s); {counts.rejected} rejected by "
+              f"{consumer}\n")
+    return counts
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

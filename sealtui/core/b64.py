@@ -33,7 +33,7 @@ def b64url_encode(data: bytes) -> str:
 
 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-_URL_TO_STD = str.maketrans("-_", "+/")
+_URL_TO_STD_BYTES = bytes.maketrans(b"-_", b"+/")
 
 
 def _unused_bits_clear(last: str, chars: int) -> bool:
@@ -49,13 +49,17 @@ def b64url_decode(text: str) -> bytes:
     rem = len(text) % 4
     if rem == 1:
         raise Base64Problem(f"length {len(text)} is impossible for base64 (one character too many or few)")
-    std = text.translate(_URL_TO_STD)
+    if not text.isascii():
+        _explain_url(text)
+        raise Base64Problem("not base64url")
+    # As bytes: bytes.translate is a table lookup, str.translate a dict lookup per character (~10 ms for 10 MB).
+    std = text.encode("ascii").translate(_URL_TO_STD_BYTES)
     try:
-        data = binascii.a2b_base64(std + "=" * (-len(text) % 4), strict_mode=True)
-    except (binascii.Error, ValueError):  # ValueError: non-ASCII text
+        data = binascii.a2b_base64(std + b"=" * (-len(text) % 4), strict_mode=True)
+    except (binascii.Error, ValueError):
         _explain_url(text)
         raise Base64Problem("not base64url") from None
-    if rem and not _unused_bits_clear(std[-1], rem):
+    if rem and not _unused_bits_clear(chr(std[-1]), rem):
         raise Base64Problem("the last character has non-zero unused bits (not canonical)", len(text) - 1)
     return data
 

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sealtui.core.b64 import Base64Problem, b64_lenient_decode, b64std_decode, looks_padded_std
 from sealtui.core.consumers.base import Context
 from sealtui.core.errors import InvalidInputError
 from sealtui.core.jws import sign_compact
 from sealtui.core.keywrap import Signer
+from sealtui.core.models import EnvelopePayload, VaultPayload, payload_from_dict
 from sealtui.core.report import Fix
 from sealtui.core.serde_json import JsonDoc
-
-if TYPE_CHECKING:  # pydantic models cost ~60 ms to build; `inspect` never needs them
-    from sealtui.core.models import EnvelopePayload, VaultPayload
 
 PREFIX = "sealed."
 FAKE_HEADER = "fakejwsheader"
@@ -264,8 +262,6 @@ def parse_sealed(text: str) -> SealedSecret:
         if refused:
             why = refused[0]
             raise InvalidInputError(f"malformed sealed secret: {why.detail}", fix=why.fix.text if why.fix else None)
-    from sealtui.core.models import payload_from_dict
-
     payload = payload_from_dict(d.payload)
     return SealedSecret(
         form=d.form, payload=payload, header=d.header if isinstance(d.header, dict) else None,

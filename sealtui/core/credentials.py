@@ -38,9 +38,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
-from sealtui.core.errors import CredentialError, UsageError
+from sealtui.core.errors import CredentialError, SealtuiError, UsageError
 from sealtui.core.files import read_bytes
-from sealtui.core.pkcs12 import Pkcs12Crash, load_pkcs12
+from sealtui.core.pkcs12 import Pkcs12Crash, Pkcs12Parse, start_pkcs12
 
 __all__ = [
     "AliyunCredentials",
@@ -54,6 +54,7 @@ __all__ = [
     "load_credentials",
     "not_after",
     "not_before",
+    "parse_ahead",
     "parse_client_key_json",
     "pick_files",
     "read_file_bytes",
@@ -238,24 +239,55 @@ def parse_client_key_json(path: Path) -> tuple[str, bytes]:
     return data["KeyId"], der
 
 
-_PARSED: dict[bytes, tuple[PrivateKeyTypes | None, x509.Certificate | None]] = {}
-"""PKCS#12s parsed in this process, by SHA-256 of (PKCS#12, password): each is parsed (and checked) once."""
+_PARSED: dict[bytes, Pkcs12Parse] = {}
+"""PKCS#12s parsed (or being parsed) in this process, by SHA-256 of (PKCS#12, password): each is parsed (and
+checked) once; a failed parse is forgotten, so that the next load tries again."""
 _PARSED_MAX = 16
 _PARSED_LOCK = threading.Lock()
 
 
-def _parse_pkcs12(der: bytes, password: bytes) -> tuple[PrivateKeyTypes | None, x509.Certificate | None]:
+def _start_parse(der: bytes, password: bytes) -> tuple[bytes, Pkcs12Parse]:
     digest = hashlib.sha256(len(der).to_bytes(8, "big") + der + password).digest()
     with _PARSED_LOCK:
-        hit = _PARSED.get(digest)
-    if hit is not None:
-        return hit
-    parsed = load_pkcs12(der, password)  # ValueError, Pkcs12Crash: not cached
-    with _PARSED_LOCK:
-        if len(_PARSED) >= _PARSED_MAX:
-            del _PARSED[next(iter(_PARSED))]
-        _PARSED[digest] = parsed
-    return parsed
+        parse = _PARSED.get(digest)
+        if parse is None:
+            if len(_PARSED) >= _PARSED_MAX:
+                del _PARSED[next(iter(_PARSED))]
+            parse = _PARSED[digest] = start_pkcs12(der, password)
+    return digest, parse
+
+
+def _parse_pkcs12(der: bytes, password: bytes) -> tuple[PrivateKeyTypes | None, x509.Certificate | None]:
+    digest, parse = _start_parse(der, password)
+    try:
+        return parse.result()
+    except BaseException:  # refused, crashed or interrupted: the next load parses again
+        with _PARSED_LOCK:
+            if _PARSED.get(digest) is parse:
+                del _PARSED[digest]
+        raise
+
+
+def parse_ahead(directory: Path | None = None, client_key_id: str | None = None, *,
+                client_key_file: Path | None = None, password_file: Path | None = None) -> None:
+    """Start parsing the client key that `find_credentials(directory, client_key_id)` (or `load_credentials` of
+    `client_key_file` and `password_file`) will load, and return at once.
+
+    The parse runs in its child process, on another CPU: the caller can do other work meanwhile (a KMS command
+    imports the SDK), and the load that follows waits for it. Best effort: whatever is wrong with the files, the
+    load says.
+    """
+    try:
+        if client_key_file is None or password_file is None:
+            if directory is None:
+                return
+            key, pw, _ = _select(directory, client_key_id)
+            client_key_file, password_file = key.path, pw.path
+        _, der = parse_client_key_json(client_key_file)
+        password = read_password_file(password_file).password
+    except (SealtuiError, OSError):
+        return
+    _start_parse(der, password.encode("utf-8"))
 
 
 def load_client_key(client_key_file: Path, password: PasswordFile | str) -> ClientKey:

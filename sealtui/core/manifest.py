@@ -54,6 +54,19 @@ _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
 _ENV_NAME = re.compile(r"[^A-Za-z0-9_]")
+_PLAIN = re.compile(r"[-._a-zA-Z0-9+/=]+\Z")
+
+
+def _strings(data: Any) -> list[str]:
+    """Every key and value of a manifest's dict (strings, and dicts of them)."""
+    out: list[str] = []
+    for k, v in data.items():
+        out.append(k)
+        if isinstance(v, dict):
+            out += _strings(v)
+        else:
+            out.append(v)
+    return out
 
 
 @dataclass(frozen=True)
@@ -78,7 +91,14 @@ class SecretManifest:
     def to_yaml(self) -> str:
         import yaml  # only the manifest path needs PyYAML
 
-        return str(yaml.safe_dump(self.to_dict(), sort_keys=False, width=2**31 - 1, default_flow_style=False))
+        data = self.to_dict()
+        # libyaml's C emitter, when PyYAML has it, writes exactly what PyYAML's own does for strings of these
+        # characters (names, base64, sealed strings), ~25x faster: a third of `seal bulk` for 5,000 values. The
+        # two differ on the quoting of some other strings (an empty key, control characters in a key).
+        c_dumper = getattr(yaml, "CSafeDumper", None)
+        plain = all(_PLAIN.match(s) for s in _strings(data))
+        return str(yaml.dump(data, Dumper=c_dumper if c_dumper and plain else yaml.SafeDumper, sort_keys=False,
+                             width=2**31 - 1, default_flow_style=False))
 
     def kubectl_command(self) -> str:
         """The equivalent `kubectl create secret generic …` command, shell-quoted."""

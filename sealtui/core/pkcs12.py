@@ -15,6 +15,8 @@ The child is made in one of two ways:
 
 The child checks the key as `pkcs12.load_key_and_certificates` does (RSA_check_key included) and hands back the
 key as PKCS#8 DER and the certificate as DER; the parent loads them without repeating the ~50 ms key check.
+`start_pkcs12` returns as soon as the child runs, so that the parent can work meanwhile (a KMS command imports
+the SDK while another CPU parses); `load_pkcs12` starts and waits.
 This module imports only the standard library at the top, so that it can run as the child's script.
 """
 
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-__all__ = ["TIMEOUT_SECONDS", "Pkcs12Crash", "load_pkcs12"]
+__all__ = ["TIMEOUT_SECONDS", "Pkcs12Crash", "Pkcs12Parse", "load_pkcs12", "start_pkcs12"]
 
 TIMEOUT_SECONDS = 10.0
 """How long a parse may take: ~50 ms normally; a child still running after this is killed."""
@@ -55,10 +57,46 @@ def load_pkcs12(
     `Pkcs12Crash` when the parse crashed or hung. `how` forces the kind of child (tests); `auto` forks only when
     this process has a single thread.
     """
+    return start_pkcs12(der, password, how=how).result()
+
+
+def start_pkcs12(der: bytes, password: bytes, *, how: Literal["auto", "fork", "spawn"] = "auto") -> Pkcs12Parse:
+    """Start `load_pkcs12` in its child process and return at once: the caller may do other work meanwhile (the
+    child runs on another CPU) and then wait with `result()`."""
     if how == "auto":
         how = "fork" if hasattr(os, "fork") and threading.active_count() == 1 else "spawn"
     request = {"der": _b64(der), "password": _b64(password)}
-    answer = _in_fork(request) if how == "fork" else _in_fresh_interpreter(request)
+    return Pkcs12Parse(_Fork(request) if how == "fork" else _Spawn(request))
+
+
+class Pkcs12Parse:
+    """A parse running in a child process (`start_pkcs12`). Thread-safe; `result()` may be called more than once."""
+
+    def __init__(self, child: _Fork | _Spawn) -> None:
+        self._child: _Fork | _Spawn | None = child
+        self._lock = threading.Lock()
+        self._outcome: tuple[PrivateKeyTypes | None, x509.Certificate | None] | BaseException | None = None
+
+    def result(self) -> tuple[PrivateKeyTypes | None, x509.Certificate | None]:
+        """Wait for the child: the key and the certificate, or the `ValueError`/`Pkcs12Crash` of the parse."""
+        with self._lock:
+            if self._child is not None:
+                child, self._child = self._child, None
+                try:
+                    self._outcome = _loaded(child.answer())
+                except (ValueError, Pkcs12Crash) as e:
+                    self._outcome = e
+                except BaseException:  # interrupted (the child is gone): other waiters are told so
+                    self._outcome = Pkcs12Crash("parsing its PKCS#12 was interrupted")
+                    raise
+            outcome = self._outcome
+        if isinstance(outcome, BaseException):
+            raise outcome
+        assert outcome is not None
+        return outcome
+
+
+def _loaded(answer: dict[str, Any]) -> tuple[PrivateKeyTypes | None, x509.Certificate | None]:
     if "error" in answer:
         raise ValueError(answer["error"])
     from cryptography import x509
@@ -120,56 +158,78 @@ def _answer(data: bytes, status: int) -> dict[str, Any]:
     return answer
 
 
-def _in_fork(request: dict[str, Any]) -> dict[str, Any]:
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never return into the caller's code, never run its atexit handlers or flushes
-        code = 0
+class _Fork:
+    """A forked child parsing now; `answer()` collects what it wrote (within `TIMEOUT_SECONDS` of the fork)."""
+
+    def __init__(self, request: dict[str, Any]) -> None:
+        self.deadline = time.monotonic() + TIMEOUT_SECONDS
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never return into the caller's code, never run its atexit handlers or flushes
+            code = 0
+            try:
+                faulthandler.disable()  # a crash here is expected and reported by the parent: no dump on its stderr
+                os.close(r)
+                data = json.dumps(_parse(request)).encode("ascii")
+                with os.fdopen(w, "wb") as pipe:
+                    pipe.write(data)
+            except BaseException:
+                code = 70  # EX_SOFTWARE
+            finally:
+                os._exit(code)
+        os.close(w)
+        self.pid, self.r = pid, r
+
+    def answer(self) -> dict[str, Any]:
+        chunks: list[bytes] = []
+        status: int | None = None
         try:
-            faulthandler.disable()  # a crash here is expected and reported by the parent: no dump on its stderr
-            os.close(r)
-            data = json.dumps(_parse(request)).encode("ascii")
-            with os.fdopen(w, "wb") as pipe:
-                pipe.write(data)
-        except BaseException:
-            code = 70  # EX_SOFTWARE
+            while select.select([self.r], [], [], max(self.deadline - time.monotonic(), 0))[0]:
+                chunk = os.read(self.r, 65536)
+                if not chunk:  # the child closed the pipe: it is done (or dead)
+                    status = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+                    break
+                chunks.append(chunk)
         finally:
-            os._exit(code)
-    os.close(w)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + TIMEOUT_SECONDS
-    status: int | None = None
-    try:
-        while select.select([r], [], [], max(deadline - time.monotonic(), 0))[0]:
-            chunk = os.read(r, 65536)
-            if not chunk:  # the child closed the pipe: it is done (or dead)
-                status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(r)
-        if status is None:  # timed out, or interrupted: never leave the child running or unreaped
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-    if status is None:
-        raise Pkcs12Crash(f"parsing its PKCS#12 did not finish within {TIMEOUT_SECONDS:g} s")
-    return _answer(b"".join(chunks), status)
+            os.close(self.r)
+            if status is None:  # timed out, or interrupted: never leave the child running or unreaped
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+        if status is None:
+            raise Pkcs12Crash(f"parsing its PKCS#12 did not finish within {TIMEOUT_SECONDS:g} s")
+        return _answer(b"".join(chunks), status)
 
 
-def _in_fresh_interpreter(request: dict[str, Any]) -> dict[str, Any]:
-    # -I -S: no user site, no environment, no .pth files (~10 ms): the parent's sys.path finds cryptography.
-    request = {**request, "sys_path": [p for p in sys.path if p]}
-    try:
-        done = subprocess.run(
+class _Spawn:
+    """A fresh interpreter parsing now; `answer()` collects what it wrote (within `TIMEOUT_SECONDS` of the start)."""
+
+    def __init__(self, request: dict[str, Any]) -> None:
+        self.deadline = time.monotonic() + TIMEOUT_SECONDS
+        # -I -S: no user site, no environment, no .pth files (~10 ms): the parent's sys.path finds cryptography.
+        self.proc = subprocess.Popen(
             [sys.executable, "-I", "-S", os.path.abspath(__file__)],
-            input=json.dumps(request).encode("ascii"),
-            capture_output=True,
-            timeout=TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise Pkcs12Crash(f"parsing its PKCS#12 did not finish within {TIMEOUT_SECONDS:g} s") from None
-    return _answer(done.stdout, done.returncode)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        stdin, self.proc.stdin = self.proc.stdin, None  # written here, not by communicate()
+        assert stdin is not None
+        try:  # a few kB: the pipe takes it all, so the child starts parsing while the caller works
+            stdin.write(json.dumps({**request, "sys_path": [p for p in sys.path if p]}).encode("ascii"))
+            stdin.close()
+        except BrokenPipeError:  # the child died at once: answer() reports its status
+            pass
+
+    def answer(self) -> dict[str, Any]:
+        try:
+            out, _ = self.proc.communicate(timeout=max(self.deadline - time.monotonic(), 0))
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+            raise Pkcs12Crash(f"parsing its PKCS#12 did not finish within {TIMEOUT_SECONDS:g} s") from None
+        except BaseException:  # interrupted: never leave the child running or unreaped
+            self.proc.kill()
+            self.proc.wait()
+            raise
+        return _answer(out, self.proc.returncode)
 
 
 def _child_main() -> None:

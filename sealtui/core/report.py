@@ -153,6 +153,10 @@ class InspectionReport:
 
     def to_json(self, indent: int | None = 2) -> str:
         """The report as JSON text; always encodable as UTF-8 (a lone surrogate is written as its escape)."""
+        if indent == 2:  # the same text as json.dumps's, written faster (a payload may hold 100,000 objects)
+            from sealtui.core.jsonout import dumps_indented
+
+            return _escape_surrogates(dumps_indented(self.to_dict()))
         return _escape_surrogates(json.dumps(self.to_dict(), indent=indent, ensure_ascii=False))
 
     def render_text(self, actions: ActionRenderer | None = None) -> str:
@@ -234,6 +238,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _escape_surrogates(text: str) -> str:
     """Write each lone surrogate as its `\\uXXXX` escape, so that the text encodes as UTF-8."""
+    if text.isascii():  # known without reading the text
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sealtui.core.errors import InvalidInputError
 from sealtui.core.files import read_text
@@ -146,28 +146,47 @@ _BINARY = re.compile("[\x00-\x08\x0e-\x1f]")
 """Control characters no YAML or JSON text holds: the mark of a binary file."""
 
 
+class Scan:
+    """A scan that keeps nothing it has reported: `values()` yields each sealed value as its file is read.
+
+    The manifest files are listed first (`files`, their paths only), so that a path that does not exist fails
+    before any work, and a report can say the count first. A file that cannot be read or parsed is recorded in
+    `errors`, not raised. Memory stays that of one file at a time, whatever the number of files (`scan` keeps
+    every report: ~27 KiB a file).
+    """
+
+    def __init__(self, paths: Iterable[str | os.PathLike[str]], jwk: Jwk | None = None,
+                 kid_map: Mapping[str, Jwk] | None = None) -> None:
+        self.files: list[str] = [str(p) for p in iter_manifest_files(paths)]
+        self.errors: list[ScanError] = []
+        self._jwk = jwk
+        self._kid_map = kid_map or {}
+
+    def values(self) -> Iterator[ScannedValue]:
+        """Every sealed value of every file, in order (once: the errors are recorded as it goes)."""
+        for path in self.files:
+            try:
+                found = list(scan_text(read_text(Path(path), "the manifest"), path))
+            except InvalidInputError as e:
+                self.errors.append(ScanError(path, _without_name(e.message, path)))
+                continue
+            for v in found:
+                key = self._kid_map.get(v.report.signature.kid or "") or self._jwk
+                if key is not None:
+                    v.report = inspect(v.value, key)
+                yield v
+
+    def result(self) -> ScanResult:
+        """Run the scan, keeping every value."""
+        values = list(self.values())
+        return ScanResult(values, self.errors, len(self.files))
+
+
 def scan(paths: Iterable[str | os.PathLike[str]], jwk: Jwk | None = None,
          kid_map: Mapping[str, Jwk] | None = None) -> ScanResult:
-    """Scan files and directories; a file that cannot be read or parsed is reported, not raised."""
-    result = ScanResult()
-    for path in iter_manifest_files(paths):
-        result.files += 1
-        try:
-            text = read_text(path, "the manifest")
-        except InvalidInputError as e:
-            result.errors.append(ScanError(str(path), _without_name(e.message, str(path))))
-            continue
-        try:
-            found = list(scan_text(text, str(path)))
-        except InvalidInputError as e:
-            result.errors.append(ScanError(str(path), _without_name(e.message, str(path))))
-            continue
-        for v in found:
-            key = (kid_map or {}).get(v.report.signature.kid or "") or jwk
-            if key is not None:
-                v.report = inspect(v.value, key)
-            result.values.append(v)
-    return result
+    """Scan files and directories, keeping every value; a file that cannot be read or parsed is reported, not
+    raised. (`Scan` reports them one by one, keeping nothing.)"""
+    return Scan(paths, jwk, kid_map).result()
 
 
 def _without_name(message: str, name: str) -> str:
@@ -249,3 +268,34 @@ def _looks_sealed(value: str) -> bool:
 
 def scan_result_json(result: ScanResult, consumer: str = "cdh") -> str:
     return json.dumps(result.to_dict(consumer), indent=2, ensure_ascii=False)
+
+
+@dataclass
+class ScanCounts:
+    """What a streamed report saw: what a command's exit code depends on."""
+
+    values: int = 0
+    rejected: int = 0
+    """Values the chosen consumer rejects."""
+    bad_signatures: int = 0
+    """Values whose signature was checked and does not verify."""
+
+    def add(self, v: ScannedValue, consumer: str) -> None:
+        self.values += 1
+        self.rejected += v.report.verdicts.get(consumer) == "rejected"
+        self.bad_signatures += v.report.signature.verified is False
+
+
+def write_scan_json(running: Scan, out: TextIO, consumer: str = "cdh") -> ScanCounts:
+    """Write `scan_result_json` of the scan, byte for byte, one value at a time as it is found (nothing kept)."""
+    counts = ScanCounts()
+    out.write(f'{{\n  "files": {len(running.files)},\n  "values": [')
+    for v in running.values():
+        item = json.dumps(v.to_dict(), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        out.write(("," if counts.values else "") + "\n    " + item)
+        counts.add(v, consumer)
+    out.write("\n  ]," if counts.values else "],")
+    tail = {"errors": [{"file": e.file, "message": e.message} for e in running.errors],
+            "rejected": counts.rejected, "consumer": consumer}
+    out.write(json.dumps(tail, indent=2, ensure_ascii=False)[1:])  # the members after "values"
+    return counts

@@ -25,13 +25,14 @@ _MUST_PASS = {"cdh": ("needs-key", "accepted"), "cdh-skip-verification": ("accep
 def ensure_cdh_accepts(sealed: str) -> None:
     """Raise `InvalidInputError` unless upstream CDH (verifying, or not) and the kata agent would take `sealed`.
 
-    Decided by the consumer models themselves, not by the linter's findings.
+    Decided by the consumer models themselves, not by the linter's findings (only these three run: bulk
+    sealing checks every value).
     """
-    from sealtui.core.consumers import decide
+    from sealtui.core.consumers import MODELS, Context, run
 
-    decisions = decide(sealed)
+    ctx = Context(sealed)
     for consumer, wanted in _MUST_PASS.items():
-        d = decisions[consumer]
+        d = run(MODELS[consumer], ctx)
         if d.verdict not in wanted:
             raise InvalidInputError(f"{consumer} would reject this secret at {d.step}: {d.detail}",
                                     fix=d.fix.text if d.fix else None)

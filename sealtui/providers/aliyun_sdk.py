@@ -4,22 +4,26 @@ This is the only module that imports the SDK (`alibabacloud-dkms-gcs` 1.0.2, `al
 only one that knows how it is built inside.
 
 **Import.** `Tea.core`, the SDK's HTTP layer, imports aiohttp (~90 ms idle, ~220 ms under load: it builds two SSL
-contexts at import) for its async path, which sealtui never uses (DESIGN §4). While the SDK is imported,
-`aiohttp` is a stand-in module that imports the real aiohttp the first time one of its attributes is used. Once
-the SDK is imported, the stand-in leaves `sys.modules`: anyone else importing aiohttp gets the real module, the
-usual way, and the SDK's async path still works through the stand-in it holds. (One race is left: during those
-tens of milliseconds, once per process, another thread importing a submodule that `aiohttp/__init__` imports,
-say `import aiohttp.client`, for the first time would run it twice. sealtui's processes that use aiohttp, the
-browser mode's, never import the SDK.)
+contexts at import) for its async path, which sealtui never uses (DESIGN §4); it and `alibabacloud_tea_util`
+import asyncio (~10 ms) only for `asyncio.sleep` in their async functions. While the SDK is imported, `aiohttp`
+and `asyncio` (when not imported yet) are stand-in modules that import the real one the first time one of their
+attributes is used. Once the SDK is imported, the stand-ins leave `sys.modules`: anyone else importing them gets
+the real module, the usual way, and the SDK's async path still works through the stand-ins it holds. (One race is
+left: during those tens of milliseconds, once per process, another thread importing a submodule that
+`aiohttp/__init__` imports, say `import aiohttp.client`, for the first time would run it twice. sealtui's
+processes that use aiohttp, the browser mode's, never import the SDK; the TUI imports asyncio before the SDK.)
 
 **TLS.** The sync path sends every request through a `requests.Session` that the SDK caches per
 `https://host:port` for the whole process (`TeaCore._sessions`). Its adapter has one SSL context that trusts the
 system store and certifi, and urllib3 loads every CA file passed for that host:port *into* that context: after a
 good call, a wrong CA bundle passes. `InstanceTrustAdapter`, mounted on that session, connects instead with the
 SSL context of the `AliyunKms` call running in this thread (set with `sdk_call`), which trusts only that
-instance's CA bundle: requests' documented way to give urllib3 an `ssl_context`. urllib3 keys its connection
-pools by the context, so a pooled connection verified for one instance is never used for another. Requests sent
-outside an `AliyunKms` call (code using the SDK directly) go to the SDK's own adapter, as before.
+instance's CA bundle, and sends it on a kept-alive connection of its own (`aliyun_transport`: urllib3 and
+http.client were ~0.3 ms of CPU of each call); connections are kept by host, port and context, so one verified
+for one instance is never used for another. A request it does not send itself (through a proxy) goes through
+urllib3 with that context (requests' documented way to give urllib3 an `ssl_context`; urllib3 keys its pools by
+it). Requests sent outside an `AliyunKms` call (code using the SDK directly) go to the SDK's own adapter, as
+before.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from typing import Any
 
 from requests import PreparedRequest, Response, Session
 from requests.adapters import BaseAdapter, HTTPAdapter
+
+from sealtui.providers.aliyun_transport import KeepAliveTransport, handles
 
 __all__ = [
     "Client",
@@ -78,7 +84,7 @@ def _deferring(*names: str) -> Iterator[None]:
                 del sys.modules[name]
 
 
-with _deferring("aiohttp"):
+with _deferring("aiohttp", "asyncio"):
     from openapi.models import Config
     from openapi_util.models import RuntimeOptions
     from sdk import models as sdk_models
@@ -134,6 +140,7 @@ class InstanceTrustAdapter(HTTPAdapter):
 
     def __init__(self, previous: BaseAdapter | None) -> None:
         super().__init__(pool_connections=10, pool_maxsize=40)  # the SDK's own pool sizes
+        self._transport = KeepAliveTransport()
         self._previous = previous
         """The adapter the SDK had mounted, for requests outside an `sdk_call` (None: build the SDK's own)."""
         self._lock = threading.Lock()
@@ -159,7 +166,13 @@ class InstanceTrustAdapter(HTTPAdapter):
         if call is None:
             return self._sdk_adapter(verify).send(request, stream, timeout, verify, cert, proxies)
         call.sent = True
+        if handles(request, stream, cert, proxies):  # every KMS call: kept-alive connections, without urllib3
+            return self._transport.send(request, call.context, timeout, self)
         return super().send(request, stream, timeout, True, cert, proxies)
+
+    def close(self) -> None:
+        self._transport.close()
+        super().close()
 
     def build_connection_pool_key_attributes(
         self, request: PreparedRequest, verify: Any, cert: Any = None

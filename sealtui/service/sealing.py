@@ -60,16 +60,19 @@ def seal_value(target: KmsTarget, signing: SigningKey, plaintext: bytes, *, name
 def seal_values(target: KmsTarget, signing: SigningKey, values: Mapping[str, bytes], *,
                 progress: Callable[[int, int], None] | None = None, workers: int | None = None,
                 credentials: AliyunCredentials | None = None, allow_oversized: bool = False) -> list[SealedValue]:
-    """Seal every value, the KMS calls in parallel (`core.bulk.seal_many`), in the input order. All or none: the
-    first failure raises the core's error, which names the key. As `seal_value`, for values that go into one
-    Secret together."""
+    """Seal every value, the KMS calls in parallel (`core.bulk.seal_many`: in processes, one per CPU, when this
+    process runs a single thread), in the input order. All or none: the first failure raises the core's error,
+    which names the key. As `seal_value`, for values that go into one Secret together."""
+    import os
+
     from sealtui.core import bulk
 
     if not values:
         raise InvalidInputError("nothing to seal", fix="give at least one KEY=value")
     _check_size(values, allow_oversized, "the Secret")
     seal_one = _Sealer(target, signing, credentials)
-    sealed = bulk.seal_many(values, seal_one, workers=workers or bulk.DEFAULT_WORKERS, progress=progress)
+    sealed = bulk.seal_many(values, seal_one, workers=workers or bulk.DEFAULT_WORKERS, progress=progress,
+                            processes=os.cpu_count() or 1)
     out = [seal_one.value(name, text) for name, text in sealed.items()]
     if not allow_oversized:
         check_secret_size({v.name: len(v.sealed) for v in out}, "the Secret")
@@ -93,6 +96,7 @@ class _Sealer:
     """Seals one plaintext into a sealed string (thread-safe: called from the bulk pool), remembering key ids."""
 
     def __init__(self, target: KmsTarget, signing: SigningKey, credentials: AliyunCredentials | None) -> None:
+        from sealtui.core.sealing import seal_value
         from sealtui.service.kms import connect
         from sealtui.service.signing import signer_for
 
@@ -100,13 +104,23 @@ class _Sealer:
         self.signer = signer_for(signing, target, credentials)  # first: a bad signing key costs no KMS call
         self.kms = connect(target, credentials)
         self.key_ids: dict[str, str] = {}
+        self._seal = seal_value
+        self._provision = signing.provision  # the same for every value (and not free: it checks the kid)
 
     def __call__(self, plaintext: bytes) -> str:
-        from sealtui.core.sealing import seal_value as seal_envelope
-
-        result = seal_envelope(plaintext, self.kms, self.signer)
+        result = self._seal(plaintext, self.kms, self.signer)
         self.key_ids[result.sealed] = result.payload.key_id
         return result.sealed
 
     def value(self, name: str, sealed: str) -> SealedValue:
-        return SealedValue(name, sealed, self.key_ids[sealed], self.signer.kid, self.signing.provision)
+        key_id = self.key_ids.get(sealed) or _key_id(sealed)  # sealed in a forked process: read from the payload
+        return SealedValue(name, sealed, key_id, self.signer.kid, self._provision)
+
+
+def _key_id(sealed: str) -> str:
+    """The `key_id` in the payload of a sealed string sealtui just made (canonical: no checks needed)."""
+    import json
+
+    from sealtui.core.b64 import b64url_decode
+
+    return str(json.loads(b64url_decode(sealed.split(".")[2]))["key_id"])

@@ -389,6 +389,33 @@ print(len(res.random))
     assert out.stdout.split() == ["8"]
 
 
+def test_the_sdk_is_imported_without_asyncio_and_its_async_path_still_works(sandbox: SandboxInfo):
+    """asyncio (the SDK imports it for `asyncio.sleep` in its async functions) is not imported with the provider
+    either; asyncio imported afterwards is the real module, and the SDK's async retry sleeps with it."""
+    code = f"""
+import sys
+import sealtui.providers.aliyun
+assert "asyncio" not in sys.modules, "asyncio was imported with the provider"
+import asyncio
+assert type(sys.modules["asyncio"]) is type(sys), "a stand-in was left in sys.modules"
+import Tea.core, alibabacloud_tea_util.client as util
+assert Tea.core.asyncio.sleep is asyncio.sleep and util.asyncio.sleep is asyncio.sleep
+asyncio.run(util.Client.sleep_async(1))
+from openapi.models import Config; from sdk.client import Client; from sdk import models
+from openapi_util.models import RuntimeOptions
+client = Client(Config(client_key_file={str(sandbox.client_key_file)!r}, password={sandbox.password!r},
+                       endpoint={sandbox.endpoint!r}))
+req = models.GenerateRandomRequest(length=8)
+res = asyncio.run(client.generate_random_with_options_async(req, RuntimeOptions(autoretry=False)))
+print(len(res.random))
+"""
+    env = dict(os.environ, SSL_CERT_FILE=str(sandbox.ca_file), PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["8"]
+
+
 def test_the_sdk_used_directly_keeps_its_own_behaviour(sandbox: SandboxInfo, kms):
     """Requests outside an AliyunKms call (someone using the SDK directly) go through the SDK's own adapter."""
     from openapi.models import Config

@@ -7,6 +7,8 @@ import shlex
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sealtui.core.errors import InvalidInputError
 from sealtui.core.manifest import build_manifest, parse_pairs
@@ -56,3 +58,28 @@ def test_parse_pairs_never_echoes_the_line():
         parse_pairs(["hunter2-plaintext"])
     assert "hunter2" not in str(e.value)
     assert parse_pairs(["# c", "", "a=b=c"]) == {"a": "b=c"}
+
+
+_KEYS = st.text(alphabet="abcXYZ019-._", min_size=1, max_size=20)
+_VALUES = st.text(alphabet="ABCxyz019._-+/=", max_size=80).map(lambda s: "sealed." + s)
+_ODD = st.text(max_size=20).map(lambda s: "sealed." + s.strip() + "x")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_KEYS, _VALUES | _ODD, min_size=1, max_size=6), st.sampled_from(["stringData", "data"]),
+       st.sampled_from([None, "ns", "1", "yes"]), st.sampled_from(["x", "null", "1.5", "a-b.c"]))
+def test_the_yaml_is_what_pyyaml_itself_writes(values, form, namespace, name):
+    """`to_yaml` may use libyaml's C emitter: its output must be PyYAML's own, byte for byte, whatever the values."""
+    manifest = build_manifest(name, values, namespace, form)
+    expected = yaml.safe_dump(manifest.to_dict(), sort_keys=False, width=2**31 - 1, default_flow_style=False)
+    assert manifest.to_yaml() == expected
+
+
+def test_strings_libyaml_writes_otherwise_go_through_pyyaml():
+    """A manifest made directly (not through `build_manifest`) may hold what the two emitters quote differently."""
+    from sealtui.core.manifest import SecretManifest
+
+    for values in ({"": "sealed.x"}, {"a\rb": "sealed.\u2028"}):
+        manifest = SecretManifest("x", None, values)
+        expected = yaml.safe_dump(manifest.to_dict(), sort_keys=False, width=2**31 - 1, default_flow_style=False)
+        assert manifest.to_yaml() == expected

@@ -183,13 +183,13 @@ def test_cli_sandbox_register_client_key_exits_3(tmp_path):
 
 def test_a_client_key_is_parsed_once_per_process(tmp_path, monkeypatch):
     calls: list[int] = []
-    real = cr.load_pkcs12
+    real = cr.start_pkcs12
 
     def counting(der: bytes, password: bytes):
         calls.append(1)
         return real(der, password)
 
-    monkeypatch.setattr(cr, "load_pkcs12", counting)
+    monkeypatch.setattr(cr, "start_pkcs12", counting)
     monkeypatch.setattr(cr, "_PARSED", {})
     directory = tmp_path / "creds"
     directory.mkdir()
@@ -210,3 +210,77 @@ def test_a_client_key_is_parsed_once_per_process(tmp_path, monkeypatch):
     (directory / REAL_KEY.name).write_text(json.dumps(data))  # the same key in another file: parsed again
     cr.load_client_key(directory / REAL_KEY.name, REAL_PASSWORD)
     assert len(calls) == 3
+
+
+def test_a_parse_started_ahead_is_the_one_the_load_uses(tmp_path, monkeypatch):
+    """`parse_ahead` starts the parse and returns; the load that follows waits for that child instead of starting
+    another. A parse that failed is forgotten: the next load parses again (and fails the same way)."""
+    calls: list[int] = []
+    real = cr.start_pkcs12
+
+    def counting(der: bytes, password: bytes):
+        calls.append(1)
+        return real(der, password)
+
+    monkeypatch.setattr(cr, "start_pkcs12", counting)
+    monkeypatch.setattr(cr, "_PARSED", {})
+    directory = tmp_path / "creds"
+    directory.mkdir()
+    for name in (REAL_KEY.name, "password_KAAP.gc-test-vector.txt", "PrivateKmsCA_kst-bjj6____.pem"):
+        (directory / name).write_bytes((ALIYUN / name).read_bytes())
+    cr.parse_ahead(directory)
+    assert len(calls) == 1
+    assert cr.find_credentials(directory).client_key.key_id == "KAAP.gc-test-vector"
+    assert len(calls) == 1
+    cr.parse_ahead(tmp_path / "missing")  # nothing to parse: the load says what is wrong, not this
+    assert len(calls) == 1
+
+    crafted = tmp_path / "crafted"
+    _write_credentials(crafted)
+    cr.parse_ahead(crafted)
+    assert len(calls) == 2
+    for expected_calls in (2, 3):
+        with pytest.raises(CredentialError, match="malformed"):
+            cr.find_credentials(crafted)
+        assert len(calls) == expected_calls
+
+
+def _interrupt_once(parse) -> None:
+    """Make `parse` raise KeyboardInterrupt while waiting (after reaping its child), as Ctrl-C would."""
+    child = parse._child
+    real = child.answer
+
+    def interrupted():
+        real()
+        raise KeyboardInterrupt
+
+    child.answer = interrupted
+
+
+def test_an_interrupted_parse_is_forgotten(monkeypatch):
+    """Ctrl-C while waiting for the child: the interruption goes up; another waiter is told it was interrupted;
+    the next load parses again instead of finding a broken entry."""
+    der = base64.b64decode(json.loads(REAL_KEY.read_text())["PrivateKeyData"])
+    parse = contained.start_pkcs12(der, REAL_PASSWORD.encode(), how="fork")
+    _interrupt_once(parse)
+    with pytest.raises(KeyboardInterrupt):
+        parse.result()
+    with pytest.raises(contained.Pkcs12Crash, match="interrupted"):
+        parse.result()
+
+    monkeypatch.setattr(cr, "_PARSED", {})
+    calls: list[int] = []
+    real_start = cr.start_pkcs12
+
+    def start_interrupted(der: bytes, password: bytes):
+        calls.append(1)
+        p = real_start(der, password)
+        if len(calls) == 1:
+            _interrupt_once(p)
+        return p
+
+    monkeypatch.setattr(cr, "start_pkcs12", start_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cr.load_client_key(REAL_KEY, REAL_PASSWORD)
+    assert cr.load_client_key(REAL_KEY, REAL_PASSWORD).key_id == "KAAP.gc-test-vector"
+    assert len(calls) == 2

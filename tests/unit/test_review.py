@@ -162,3 +162,65 @@ def test_diff_manifests(signed, signer):
     entries = {e.key: e.status for e in diff_manifests(a, b)}
     assert entries["Secret/creds:stringData.legacy"] == "changed"
     assert entries["Secret/creds:data.token"] == "same"
+
+
+def _scan_dir(tmp_path, signed, files: int):
+    d = tmp_path / f"scan-{files}"
+    d.mkdir()
+    for i in range(files):
+        (d / f"m{i:04d}.yaml").write_text(manifest(signed) if i % 7 else manifest(signed[:-4] + "AAAA"))
+    (d / "broken.yaml").write_text("a: [\n")
+    return d
+
+
+def test_the_streamed_scan_report_is_the_kept_one(tmp_path, signed):
+    """`write_scan_json` writes what `scan_result_json` of the whole result says, byte for byte, and counts what the
+    exit code depends on; a Scan keeps none of the values it has reported."""
+    import io
+
+    from sealtui.core.scan import Scan, scan_result_json, write_scan_json
+
+    d = _scan_dir(tmp_path, signed, 15)
+    key = load_jwk(GC / "test-key.json")
+    for jwk, consumer in ((None, "cdh"), (key, "cdh"), (key, "cdh-skip-verification")):
+        kept = scan([d], jwk)
+        out = io.StringIO()
+        running = Scan([d], jwk)
+        counts = write_scan_json(running, out, consumer)
+        assert out.getvalue() == scan_result_json(kept, consumer)
+        assert counts.values == len(kept.values) > 0
+        assert counts.rejected == len(kept.rejected(consumer))
+        assert counts.bad_signatures == sum(v.report.signature.verified is False for v in kept.values)
+        assert [e.file for e in running.errors] == [str(d / "broken.yaml")]
+        assert not [v for v in vars(running).values() if isinstance(v, list) and len(v) >= counts.values]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = io.StringIO()
+    write_scan_json(Scan([empty]), out)
+    assert out.getvalue() == scan_result_json(scan([empty]))
+
+
+def test_a_streamed_scan_does_not_grow_with_the_number_of_files(tmp_path, signed, monkeypatch):
+    """While `write_scan_json` runs, the reports of values already written are gone: at most one file's worth is
+    alive at any time, however many files there are."""
+    import gc
+    import io
+    import weakref
+
+    from sealtui.core import scan as scan_module
+
+    refs: list[weakref.ref[object]] = []
+    most = 0
+    values = scan_module.Scan.values
+
+    def tracked(self):
+        nonlocal most
+        for v in values(self):
+            gc.collect()
+            most = max(most, sum(r() is not None for r in refs))
+            refs.append(weakref.ref(v.report))
+            yield v
+
+    monkeypatch.setattr(scan_module.Scan, "values", tracked)
+    scan_module.write_scan_json(scan_module.Scan([_scan_dir(tmp_path, signed, 40)]), io.StringIO())
+    assert 0 < most <= 3, most  # the values of one file (3 here) at most

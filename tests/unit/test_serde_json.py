@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sealtui.core.serde_json import MAX_DEPTH, duplicates, is_u64, member_count, parse
 
@@ -49,3 +51,58 @@ def test_duplicate_members_are_recorded_and_the_last_wins():
     obj = parse(b'{"a":1,"b":2,"a":3}').value
     assert obj == {"a": 3, "b": 2} and duplicates(obj) == {"a"} and member_count(obj) == 3
     assert duplicates(parse(b'{"a":1}').value) == frozenset()
+
+
+def _depth_by_counting(text: str, limit: int) -> bool:
+    """The plain reading of `nesting_exceeds`: walk strings and brackets, count."""
+    depth, i = 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            i += 1
+            while i < len(text) and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+        i += 1
+    return False
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet='[]{}"\\ a,:1é', max_size=40), st.integers(min_value=0, max_value=6))
+def test_nesting_exceeds_counts_brackets_outside_strings(text, limit):
+    from sealtui.core.serde_json import nesting_exceeds
+
+    assert nesting_exceeds(text, limit) == _depth_by_counting(text, limit)
+
+
+def test_a_large_document_is_read_with_the_collector_paused_and_then_resumed():
+    import gc
+
+    from sealtui.core import serde_json
+
+    big = b"[" + b",".join(b'{"a":1}' for _ in range(200_000)) + b"]"
+    seen: list[bool] = []
+    real = serde_json.json.loads
+
+    def loads(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    serde_json.json.loads, old = loads, serde_json.json.loads
+    try:
+        for doc in (big, big[:-1], b'{"a":1}'):  # read, refused (not JSON), small
+            assert gc.isenabled()
+            parse(doc)
+            assert gc.isenabled()
+        gc.disable()
+        parse(big)
+        assert not gc.isenabled()  # someone else's choice is left alone
+    finally:
+        gc.enable()
+        serde_json.json.loads = old
+    assert seen == [False, False, True, False]

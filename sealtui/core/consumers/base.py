@@ -104,6 +104,8 @@ class Context:
     def utf8_error(self) -> int | None:
         """The position of the first character that UTF-8 cannot carry (a lone surrogate), or None."""
         def check(text: str) -> int | None:
+            if text.isascii():  # known without reading it
+                return None
             try:
                 text.encode("utf-8")
             except UnicodeEncodeError as e:
