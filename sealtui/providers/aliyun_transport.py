@@ -197,17 +197,18 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _request_bytes(request: PreparedRequest, url: Any) -> bytes:
-    headers = request.headers  # a CaseInsensitiveDict
+    headers = request.headers
+    names = {k.lower() for k in headers}
     target = url.path or "/"
     if url.query:
         target += "?" + url.query
     lines = [f"{request.method} {target} HTTP/1.1\r\n"]
-    if "host" not in headers:
+    if "host" not in names:
         lines.append(f"Host: {url.netloc}\r\n")
-    if "accept-encoding" not in headers:
+    if "accept-encoding" not in names:
         lines.append("Accept-Encoding: identity\r\n")
     for k, v in headers.items():  # str or bytes, as http.client takes them
-        lines.append(f"{k if type(k) is str else _text(k)}: {v if type(v) is str else _text(v)}\r\n")
+        lines.append(f"{_text(k)}: {_text(v)}\r\n")
     lines.append("\r\n")
     body = request.body
     assert isinstance(body, bytes)
