@@ -18,12 +18,9 @@ processes that use aiohttp, the browser mode's, never import the SDK; the TUI im
 system store and certifi, and urllib3 loads every CA file passed for that host:port *into* that context: after a
 good call, a wrong CA bundle passes. `InstanceTrustAdapter`, mounted on that session, connects instead with the
 SSL context of the `AliyunKms` call running in this thread (set with `sdk_call`), which trusts only that
-instance's CA bundle, and sends it on a kept-alive connection of its own (`aliyun_transport`: urllib3 and
-http.client were ~0.3 ms of CPU of each call); connections are kept by host, port and context, so one verified
-for one instance is never used for another. A request it does not send itself (through a proxy) goes through
-urllib3 with that context (requests' documented way to give urllib3 an `ssl_context`; urllib3 keys its pools by
-it). Requests sent outside an `AliyunKms` call (code using the SDK directly) go to the SDK's own adapter, as
-before.
+instance's CA bundle: requests' documented way to give urllib3 an `ssl_context`. urllib3 keys its connection
+pools by the context, so a pooled connection verified for one instance is never used for another. Requests sent
+outside an `AliyunKms` call (code using the SDK directly) go to the SDK's own adapter, as before.
 """
 
 from __future__ import annotations
@@ -42,8 +39,6 @@ from typing import Any
 
 from requests import PreparedRequest, Response, Session
 from requests.adapters import BaseAdapter, HTTPAdapter
-
-from sealtui.providers.aliyun_transport import KeepAliveTransport, handles
 
 __all__ = [
     "Client",
@@ -140,7 +135,6 @@ class InstanceTrustAdapter(HTTPAdapter):
 
     def __init__(self, previous: BaseAdapter | None) -> None:
         super().__init__(pool_connections=10, pool_maxsize=40)  # the SDK's own pool sizes
-        self._transport = KeepAliveTransport()
         self._previous = previous
         """The adapter the SDK had mounted, for requests outside an `sdk_call` (None: build the SDK's own)."""
         self._lock = threading.Lock()
@@ -166,13 +160,7 @@ class InstanceTrustAdapter(HTTPAdapter):
         if call is None:
             return self._sdk_adapter(verify).send(request, stream, timeout, verify, cert, proxies)
         call.sent = True
-        if handles(request, stream, cert, proxies):  # every KMS call: kept-alive connections, without urllib3
-            return self._transport.send(request, call.context, timeout, self)
         return super().send(request, stream, timeout, True, cert, proxies)
-
-    def close(self) -> None:
-        self._transport.close()
-        super().close()
 
     def build_connection_pool_key_attributes(
         self, request: PreparedRequest, verify: Any, cert: Any = None
