@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import work
 from textual.app import App
@@ -38,8 +38,12 @@ __all__ = ["SealtuiApp", "copy_message", "create_app", "run_app"]
 
 def _lazy_screen(entry: NavEntry) -> Callable[[], Screen[Any]]:
     def make() -> Screen[Any]:
-        cls = getattr(importlib.import_module(entry.module), entry.cls)
-        return cls()
+        from sealtui.screens.base import SealtuiScreen
+
+        screen = getattr(importlib.import_module(entry.module), entry.cls)()
+        if isinstance(screen, SealtuiScreen):
+            screen.prepare_styles(screen.app)
+        return cast("Screen[Any]", screen)
 
     return make
 
