@@ -2,7 +2,10 @@
 on its first visit and holding as many widgets as the sealtui screen it stands for (all `Static`s in one grid,
 the last of them the marker the benchmark waits for), switched by the same function keys through `switch_mode`;
 when asked, a modal of the first-run offer's widget count is pushed after the first screen's first refresh, as
-sealtui does for a new user. No styles of its own beyond the grid that keeps every widget in view.
+sealtui does for a new user. No styles of its own beyond the grid that keeps every widget in view. Like
+sealtui in a terminal, it pauses the garbage collector until its first screen is built and moves what is alive
+once a screen is built to the collector's permanent generation (`gc.freeze`), so that neither side pays full
+garbage collections the other does not.
 
 Run by `bench/screens.py` as `python -P bench/_bare_tui.py SPEC`, SPEC a JSON object: `start` (the first mode),
 `modal` (widget count of the modal, 0 for none) and `screens` (mode -> [key, widget count]).
@@ -10,6 +13,7 @@ Run by `bench/screens.py` as `python -P bench/_bare_tui.py SPEC`, SPEC a JSON ob
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from collections.abc import Callable
@@ -39,6 +43,9 @@ class BareScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield from _widgets(self.count, f"bare-{self.mode}-ready")
+
+    def on_mount(self) -> None:
+        self.app.call_after_refresh(_freeze_gc)
 
 
 class BareModal(ModalScreen[None]):
@@ -71,5 +78,11 @@ class Bare(App[None]):
             self.switch_mode(mode)
 
 
+def _freeze_gc() -> None:
+    gc.freeze()
+    gc.enable()
+
+
 if __name__ == "__main__":
+    gc.disable()  # until the first screen is built, as sealtui does in a terminal
     Bare().run()

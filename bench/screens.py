@@ -20,7 +20,8 @@ local KMS instance was chosen in an earlier run: sealtui starts on Seal with the
 F2, F3, F5…F10). In both, then a revisit of every screen. Goals: start <= 1.3x; first visit <= 1.3x; revisit <=
 1.1x.
 
-Run: `.venv/bin/python bench/screens.py` (BENCH_RUNS=N rounds, default 7; `--state empty|configured`).
+Run: `.venv/bin/python bench/screens.py` (BENCH_RUNS=N rounds, default 7; `--state empty|configured`;
+`--start-only`: only the starts).
 Prints medians; does not assert.
 """
 
@@ -45,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+START_ONLY = "--start-only" in sys.argv
 SIZE = (120, 40)
 TIMEOUT = 30.0
 POLL = 0.01
@@ -201,6 +203,9 @@ def session(tmux: Tmux, argv: list[str], home: Path, state: str, bare: bool, int
     else:
         into.start.append(tmux.wait(name, first + ([] if bare else [r"KMS kst-\S+ \(local\)"]), started))
     time.sleep(SETTLE)
+    if START_ONLY:
+        tmux.close(name)
+        return
     if state == "empty":  # close the first-run offer
         tmux.run("send-keys", "-t", name, "Escape")
         tmux.wait(name, ["bare-welcome-ready"] if bare else WELCOME, time.perf_counter(), gone=True)
@@ -261,6 +266,8 @@ def main() -> None:
         goal = " (goal <= 1.3x)" if state == "empty" else ""
         print(f"\n[{state} HOME] start to {what} drawn in full: sealtui {ms(ours.start):7.1f} ms, "
               f"bare {ms(bare.start):7.1f} ms, ratio {ms(ours.start) / ms(bare.start):.2f}x{goal}")
+        if START_ONLY:
+            continue
         print(f"  {'screen':<12} {'first: sealtui':>15} {'bare':>8} {'ratio':>6}   {'revisit: sealtui':>17} "
               f"{'bare':>8} {'ratio':>6}")
         for mode, key in KEYS.items():

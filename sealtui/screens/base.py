@@ -41,6 +41,8 @@ class AppApi(Protocol):
 
     def session_changed(self) -> None: ...
 
+    def screen_built(self) -> None: ...
+
     def copy_text(self, text: str, *, secret: bool = False, what: str = "text") -> None: ...
 
     def start_sandbox(self) -> object: ...
@@ -171,6 +173,7 @@ class SealtuiScreen(Screen[None]):
             no_blink(self.query("Input, TextArea").results())
         self.on_body_ready()
         self.watch(self.app, "session_version", self._session_version_changed, init=True)
+        self.sealtui.screen_built()
 
     def on_body_ready(self) -> None:
         """The screen's widgets are mounted: set them up (table columns, …)."""

@@ -16,6 +16,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Label, LoadingIndicator, Static
+from textual.widgets._footer import FooterKey
 
 from sealtui.nav import NAV
 
@@ -223,7 +224,8 @@ class KeysFooter(Footer):
     """Textual's footer, rebuilt only when the keys it shows change.
 
     Textual's rebuilds its keys (new widgets, mounted and styled) whenever its screen's bindings are updated: each
-    time the screen is shown and at each focus change, most often with the very same keys."""
+    time the screen is shown and at each focus change, most often with the very same keys; and each new key is
+    styled three times over as it mounts."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -232,7 +234,13 @@ class KeysFooter(Footer):
 
     def compose(self) -> ComposeResult:
         self._composed_for = _keys(self.screen.active_bindings.values()) if self._bindings_ready else None
-        yield from super().compose()
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
+                # A key starts compact (restyled as it mounts) and is then bound to the footer's own `compact`
+                # (restyled again): start it as the footer is. (The command palette's key is not bound: it stays
+                # compact.)
+                widget.set_reactive(FooterKey.compact, self.compact)
+            yield widget
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         if screen is self.screen and self._composed_for == _keys(screen.active_bindings.values()):
