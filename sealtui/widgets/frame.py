@@ -243,7 +243,15 @@ class KeysFooter(Footer):
             yield widget
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
-        if screen is self.screen and self._composed_for == _keys(screen.active_bindings.values()):
+        if screen is not self.screen:
+            return
+        if self._composed_for is None and self.is_attached and screen.app.app_focus:
+            # The first keys of a new screen: build them now rather than after the next refresh (Textual's way),
+            # so that the screen's first frame has them, instead of a second frame for the footer alone.
+            self._bindings_ready = True
+            self.call_later(self.recompose)
+            return
+        if self._composed_for == _keys(screen.active_bindings.values()):
             return
         super().bindings_changed(screen)
 
