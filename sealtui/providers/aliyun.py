@@ -36,6 +36,7 @@ from sealtui.core.credentials import AliyunCredentials, ClientKey, load_ca_bundl
 from sealtui.core.errors import CredentialError, InvalidInputError, ProviderError, SealtuiError, UsageError
 from sealtui.core.keyref import KeyRef, parse_key_ref
 from sealtui.core.keywrap import WrappedKey
+from sealtui.providers.aliyun_endpoint import default_endpoint, host_port, normalize_endpoint
 from sealtui.providers.aliyun_errors import KmsTransportError, OutOfDate, kms_error, transport_error
 from sealtui.providers.aliyun_results import (
     ConnectionReport,
@@ -74,29 +75,6 @@ __all__ = [
 T = TypeVar("T")
 _SHARED_GATEWAY = re.compile(r"kms(-vpc)?\.[a-z0-9-]+\.aliyuncs\.com(:443)?")
 """A region's shared KMS gateway (`kms.cn-hangzhou.aliyuncs.com`), as sigstore's `alibabakms://` URIs name it."""
-_ENDPOINT = re.compile(r"(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:(?P<port>[0-9]{1,5}))?")
-
-
-def default_endpoint(kms_instance_id: str) -> str:
-    """The endpoint CDH dials for an instance: `<id>.cryptoservice.kms.aliyuncs.com` (port 443)."""
-    return f"{kms_instance_id}.cryptoservice.kms.aliyuncs.com"
-
-
-def normalize_endpoint(text: str) -> str:
-    """Check `host[:port]`; drop a `https://` prefix and trailing `/` (the SDK would put them in `Host`)."""
-    endpoint = text.strip().removeprefix("https://").rstrip("/")
-    if endpoint.startswith("http://"):
-        raise UsageError(f"endpoint {text!r} is plain HTTP", fix="KMS instances speak HTTPS: give host:port")
-    m = _ENDPOINT.fullmatch(endpoint)
-    if not m or (m["port"] and not 0 < int(m["port"]) < 65536):
-        raise UsageError(f"endpoint {text!r} is not host[:port]", fix="e.g. kst-….cryptoservice.kms.aliyuncs.com")
-    return endpoint
-
-
-def _host_port(endpoint: str) -> tuple[str, int]:
-    m = _ENDPOINT.fullmatch(endpoint)
-    assert m is not None  # normalize_endpoint checked it
-    return m["host"].strip("[]"), int(m["port"] or 443)
 
 
 class ClientKeyCredential:
@@ -339,7 +317,7 @@ class AliyunKms:
     def _transport_error(self, detail: str) -> KmsTransportError:
         low = detail.lower()
         dated = self._out_of_date() if "has expired" in low or "not yet valid" in low else None
-        return transport_error(detail, endpoint=self.endpoint, host=_host_port(self.endpoint)[0],
+        return transport_error(detail, endpoint=self.endpoint, host=host_port(self.endpoint)[0],
                                ca_file=self.credentials.ca_file, out_of_date=dated,
                                connect_timeout=self.connect_timeout, read_timeout=self.read_timeout)
 
@@ -356,7 +334,7 @@ class AliyunKms:
         except CredentialError:
             pass
         try:
-            pem = ssl.get_server_certificate(_host_port(self.endpoint), timeout=self.connect_timeout)
+            pem = ssl.get_server_certificate(host_port(self.endpoint), timeout=self.connect_timeout)
             cert = x509.load_pem_x509_certificate(pem.encode("ascii"))
         except (OSError, ValueError):
             return None
@@ -407,7 +385,7 @@ class AliyunKms:
         return report
 
     def _probe_tcp(self) -> str:
-        host, port = _host_port(self.endpoint)
+        host, port = host_port(self.endpoint)
         try:
             with socket.create_connection((host, port), timeout=self.connect_timeout):
                 return f"{host}:{port} accepts TCP connections"

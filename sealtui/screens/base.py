@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
-from textual import work
-from textual.app import ComposeResult
+from textual import events, work
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from sealtui.widgets.frame import BusyBar, ErrorLine, NavBar, SessionBar
+from sealtui.widgets.frame import BusyBar, ErrorLine, KeysFooter, NavBar, SessionBar
 
 if TYPE_CHECKING:
     from sealtui.core.credentials import AliyunCredentials
@@ -41,6 +40,8 @@ class AppApi(Protocol):
     cursor_blink: bool
 
     def session_changed(self) -> None: ...
+
+    def screen_built(self) -> None: ...
 
     def copy_text(self, text: str, *, secret: bool = False, what: str = "text") -> None: ...
 
@@ -105,6 +106,8 @@ class SealtuiScreen(Screen[None]):
         super().__init__()
         self._errors_before: dict[Worker[Any], int] = {}
         """For each running worker, how many errors the error line had shown when it started."""
+        self._styled_for: tuple[object, ...] | None = None
+        """What the app's styles depended on when this screen's widgets were last styled whole."""
 
     @property
     def sealtui(self) -> AppApi:
@@ -114,13 +117,48 @@ class SealtuiScreen(Screen[None]):
     def session(self) -> Session:
         return self.sealtui.session
 
+    # --- styles: parsed once, applied once -------------------------------------------------------------------
+
+    def prepare_styles(self, app: App[Any]) -> None:
+        """Called by the app when it builds this screen for its mode, before Textual sees it: add the screen's
+        styles (`CSS_PATH`) to the app's stylesheet, take the size classes the screen will have, and count the
+        screen as styled by the current stylesheet (its widgets get their styles from it as they are mounted).
+
+        Why: on a mode's first screen, Textual 8.2 reads its CSS file, re-parses every source of the stylesheet and
+        restyles every screen built so far (`App._load_screen_css`); and, because a new screen counts as styled by
+        no version of the styles, it does both twice more (`App.refresh_css`, from `_init_mode` and `switch_mode`),
+        which also empties the stylesheet's parse cache, so that the next new widget class re-parses everything once
+        more. With the file already a source, only its own rules are parsed (the stylesheet caches the rest). The
+        size classes (`-narrow`, `-short`, …) set now spare a restyle of the whole screen when its first resize
+        event sets them. A later theme change still restyles the screen (`App.refresh_css` when it is shown)."""
+        stylesheet = app.stylesheet
+        for path in self.css_path:
+            if not stylesheet.has_source(str(path)):
+                stylesheet.add_source(Path(path).read_text(encoding="utf-8"), read_from=(str(path), ""))
+        self._css_update_count = app._css_update_count
+        width, height = app.size
+        self.update_classes({**_breakpoint(app.HORIZONTAL_BREAKPOINTS, width),
+                             **_breakpoint(app.VERTICAL_BREAKPOINTS, height)}, update=False)
+        self._styled_for = _style_state(app)
+
+    def post_message(self, message: Message) -> bool:
+        """Restyle on being shown again only when the app's styles may have changed since: Textual restyles every
+        widget of a screen each time it is shown (`ScreenResume.refresh_styles`), the largest cost of a switch."""
+        if isinstance(message, events.ScreenResume) and message.refresh_styles and self.is_attached:
+            state = _style_state(self.app)
+            if state == self._styled_for:
+                message = events.ScreenResume(refresh_styles=False)
+            else:
+                self._styled_for = state
+        return super().post_message(message)
+
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
         yield SessionBar()
         yield from self.compose_body()
         yield BusyBar()
         yield ErrorLine()
-        yield Footer()
+        yield KeysFooter()
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets."""
@@ -135,6 +173,7 @@ class SealtuiScreen(Screen[None]):
             no_blink(self.query("Input, TextArea").results())
         self.on_body_ready()
         self.watch(self.app, "session_version", self._session_version_changed, init=True)
+        self.sealtui.screen_built()
 
     def on_body_ready(self) -> None:
         """The screen's widgets are mounted: set them up (table columns, …)."""
@@ -248,3 +287,17 @@ class SealtuiScreen(Screen[None]):
 
     def clear_error(self) -> None:
         self.query_one(ErrorLine).clear()
+
+
+def _style_state(app: App[Any]) -> tuple[object, ...]:
+    """What the styles of a screen's widgets depend on beyond the screen: the app's stylesheet version (bumped
+    by a theme change) and the app's classes and pseudo-classes (focus, dark, inline, …)."""
+    return app._css_update_count, frozenset(app.classes), app.pseudo_classes
+
+
+def _breakpoint(breakpoints: list[tuple[int, str]] | None, size: int) -> dict[str, bool]:
+    """The size classes of `breakpoints` for `size` cells, as Textual sets them on a resize: the class of the
+    largest breakpoint not above `size` on, the others off."""
+    pairs = sorted(breakpoints or [], reverse=True)
+    on = next((name for at, name in pairs if size >= at), None)
+    return {name: name == on for _at, name in pairs}

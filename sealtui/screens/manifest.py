@@ -23,6 +23,9 @@ TABS = {"yaml": ("Secret YAML", ".yaml"), "kubectl": ("kubectl command", "-kubec
         "pod": ("Pod snippet", "-pod.yaml")}
 """Output tab id → (title, file-name suffix)."""
 
+NOTHING_SEALED = ("nothing sealed yet in this session", "seal a value first (F4)")
+"""What the screen says (message, fix) while the session has sealed nothing."""
+
 
 class ManifestScreen(SealtuiScreen):
     """The Secret for this session's sealed values."""
@@ -96,6 +99,11 @@ class ManifestScreen(SealtuiScreen):
         name = self.query_one("#secret-name", Input).value.strip()
         namespace = self.query_one("#namespace", Input).value.strip() or None
         form = "data" if self.query_one("#form-data", RadioButton).value else "stringData"
+        if not self.session.sealed:
+            # Nothing to build: say so now, with no worker, so that the screen's first frame shows it (sealed
+            # values are only ever added, so no earlier build can still be running).
+            self._built(self.Built(self, {}, *NOTHING_SEALED))
+            return
         self._build(name, namespace, form)
 
     def _current_tab(self) -> str:
@@ -128,10 +136,6 @@ class ManifestScreen(SealtuiScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="build", description="building the manifest")
     def _build(self, name: str, namespace: str | None, form: str) -> None:
         from sealtui.core.errors import SealtuiError
-
-        if not self.session.sealed:
-            self.post_message(self.Built(self, {}, "nothing sealed yet in this session", "seal a value first (F4)"))
-            return
         from sealtui.core.manifest import build_manifest
 
         values = {v.name: v.sealed for v in self.session.sealed.values()}

@@ -82,7 +82,7 @@ def endpoint_override(text: str | None) -> str | None:
     own endpoint)."""
     if not text or not text.strip():
         return None
-    from sealtui.providers.aliyun import normalize_endpoint
+    from sealtui.providers.aliyun_endpoint import normalize_endpoint
 
     return normalize_endpoint(text)
 

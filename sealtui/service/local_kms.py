@@ -127,7 +127,7 @@ def instances(credentials: AliyunCredentials | None, credentials_dir: Path | Non
     """The KMS instances at hand: the one of the credentials in use, and the local one (running or not)."""
     out: list[Instance] = []
     if credentials is not None:
-        from sealtui.providers.aliyun import default_endpoint
+        from sealtui.providers.aliyun_endpoint import default_endpoint
 
         source = "sandbox" if is_local(credentials_dir, local) else "credentials"
         # the local KMS's own endpoint, even while another one is set for its credentials: the row says where it is

@@ -6,22 +6,25 @@ never go through markup.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Label, LoadingIndicator, Static
+from textual.widgets import Footer, Label, LoadingIndicator, Static
+from textual.widgets._footer import FooterKey
 
 from sealtui.nav import NAV
 
 if TYPE_CHECKING:
     from sealtui.session import Session
 
-__all__ = ["BusyBar", "ErrorLine", "NavBar", "SessionBar", "StartScreen", "nav_line", "status_text", "tui_wording"]
+__all__ = ["BusyBar", "ErrorLine", "KeysFooter", "NavBar", "SessionBar", "StartScreen", "nav_line", "status_text",
+           "tui_wording"]
 
 _CLI_FLAGS = (("--endpoint host:port", "the endpoint (Instance & key, F3)"),
               ("--endpoint", "the endpoint (Instance & key, F3)"), ("--signing-kid", "the kid"),
@@ -215,3 +218,44 @@ class StartScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield NavBar(self.mode)
         yield SessionBar(Text("starting...", style="dim"))
+
+
+class KeysFooter(Footer):
+    """Textual's footer, rebuilt only when the keys it shows change.
+
+    Textual's rebuilds its keys (new widgets, mounted and styled) whenever its screen's bindings are updated: each
+    time the screen is shown and at each focus change, most often with the very same keys; and each new key is
+    styled three times over as it mounts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._composed_for: tuple[object, ...] | None = None
+        """The keys (binding, enabled, tooltip) the shown footer was built for."""
+
+    def compose(self) -> ComposeResult:
+        self._composed_for = _keys(self.screen.active_bindings.values()) if self._bindings_ready else None
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
+                # A key starts compact (restyled as it mounts) and is then bound to the footer's own `compact`
+                # (restyled again): start it as the footer is. (The command palette's key is not bound: it stays
+                # compact.)
+                widget.set_reactive(FooterKey.compact, self.compact)
+            yield widget
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        if screen is not self.screen:
+            return
+        if self._composed_for is None and self.is_attached and screen.app.app_focus:
+            # The first keys of a new screen: build them now rather than after the next refresh (Textual's way),
+            # so that the screen's first frame has them, instead of a second frame for the footer alone.
+            self._bindings_ready = True
+            self.call_later(self.recompose)
+            return
+        if self._composed_for == _keys(screen.active_bindings.values()):
+            return
+        super().bindings_changed(screen)
+
+
+def _keys(active: Iterable[tuple[Any, ...]]) -> tuple[object, ...]:
+    """What a footer shows of a screen's active bindings: each (binding, enabled, tooltip)."""
+    return tuple((binding, enabled, tooltip) for _node, binding, enabled, tooltip in active)
