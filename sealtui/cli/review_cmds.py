@@ -65,7 +65,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     else:
         counts = write_scan_text(running, sys.stdout, args.consumer)
     for e in running.errors:
-        _io.note(f"sealtui: error: {e.file}: {e.message}")
+        _io.note(f"sealtui: error: {e.file}: {e.message}" + (f"\n  fix: {e.fix}" if e.fix else ""))
     if counts.bad_signatures:
         return _io.EXIT_VERIFY
     if counts.rejected or running.errors:

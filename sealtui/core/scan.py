@@ -62,6 +62,8 @@ class ScanError:
     file: str
     message: str
     """Why, without the file name."""
+    fix: str | None = None
+    """What to do about it, when the error says."""
 
 
 @dataclass
@@ -168,7 +170,7 @@ class Scan:
             try:
                 found = list(scan_text(read_text(Path(path), "the manifest"), path))
             except InvalidInputError as e:
-                self.errors.append(ScanError(path, _without_name(e.message, path)))
+                self.errors.append(ScanError(path, _without_name(e.message, path), e.fix))
                 continue
             for v in found:
                 key = self._kid_map.get(v.report.signature.kid or "") or self._jwk
